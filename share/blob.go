@@ -43,7 +43,9 @@ func NewBlob(ns Namespace, data []byte, shareVersion uint8, signer []byte) (*Blo
 }
 
 // NewV0Blob builds a share-version-0 blob.
-func NewV0Blob(ns Namespace, data []byte) (*Blob, error) { return NewBlob(ns, data, ShareVersionZero, nil) }
+func NewV0Blob(ns Namespace, data []byte) (*Blob, error) {
+	return NewBlob(ns, data, ShareVersionZero, nil)
+}
 
 // NewV1Blob builds a share-version-1 blob authored by signer.
 func NewV1Blob(ns Namespace, data, signer []byte) (*Blob, error) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 )
 
-
 // CompactSharesNeeded returns how many compact shares hold a stream of
 // streamLen bytes (varint-delimited units).
 func CompactSharesNeeded(streamLen int) int {

@@ -50,10 +50,11 @@ func ceilSqrt(n int) int {
 
 // SubTreeWidth returns the width of the subtrees a blob of shareCount
 // shares is committed by, with threshold T: min(RoundUpPow2(ceil(n/T)),
-// BlobMinSquareSize(n)). A blob must start at a multiple of it.
+// BlobMinSquareSize(n)). A blob must start at a multiple of it. threshold
+// must be positive (a programmer error otherwise: it never comes from input).
 func SubTreeWidth(shareCount, threshold int) int {
 	if threshold <= 0 {
-		threshold = SubtreeRootThreshold
+		panic("share: SubTreeWidth needs a positive subtree root threshold")
 	}
 	s := RoundUpPowerOfTwo((shareCount + threshold - 1) / threshold)
 	return min(s, BlobMinSquareSize(shareCount))

@@ -3,18 +3,19 @@ package share
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 )
 
 // Namespace sizes and versions.
 const (
-	NamespaceVersionSize = 1                                           // bytes
-	NamespaceIDSize      = 28                                          // bytes
-	NamespaceSize        = NamespaceVersionSize + NamespaceIDSize      // bytes
-	NamespaceVersionZero = uint8(0)                                    // the only version users may write blobs under
-	NamespaceVersionMax  = uint8(255)                                  // reserved for the secondary reserved namespaces
-	V0PrefixSize         = 18                                          // bytes of zeros that begin every version-0 ID
-	V0SubIDSize          = NamespaceIDSize - V0PrefixSize              // bytes a user chooses in a version-0 ID
+	NamespaceVersionSize = 1                                      // bytes
+	NamespaceIDSize      = 28                                     // bytes
+	NamespaceSize        = NamespaceVersionSize + NamespaceIDSize // bytes
+	NamespaceVersionZero = uint8(0)                               // the only version users may write blobs under
+	NamespaceVersionMax  = uint8(255)                             // reserved for the secondary reserved namespaces
+	V0PrefixSize         = 18                                     // bytes of zeros that begin every version-0 ID
+	V0SubIDSize          = NamespaceIDSize - V0PrefixSize         // bytes a user chooses in a version-0 ID
 )
 
 // Namespace is a 29-byte Celestia namespace: a version byte followed by a
@@ -154,5 +155,23 @@ func (n Namespace) ValidateForBlob() error {
 	if n.b[0] != NamespaceVersionZero {
 		return fmt.Errorf("%w: %s: namespace version %d is not allowed for blobs", ErrInvalidBlobNamespace, n, n.b[0])
 	}
+	return nil
+}
+
+// MarshalJSON encodes the namespace as base64 of its 29 bytes, as
+// celestia-node does.
+func (n Namespace) MarshalJSON() ([]byte, error) { return json.Marshal(n.b[:]) }
+
+// UnmarshalJSON decodes a base64 namespace and validates it.
+func (n *Namespace) UnmarshalJSON(b []byte) error {
+	var raw []byte
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidNamespace, err)
+	}
+	v, err := NewNamespaceFromBytes(raw)
+	if err != nil {
+		return err
+	}
+	*n = v
 	return nil
 }

@@ -57,6 +57,9 @@ func checkBlobShares(data []byte, r *Report) error {
 	if len(f.Blobs) == 0 || len(f.Padding) == 0 {
 		return fmt.Errorf("missing blobs or padding_shares")
 	}
+	if f.Threshold <= 0 {
+		return fmt.Errorf("subtree_root_threshold %d is not positive", f.Threshold)
+	}
 	for _, v := range f.Blobs {
 		kase := "blobs/" + v.Name
 		nsb, err := decodeHex("namespace", v.Namespace)

@@ -1,0 +1,279 @@
+package share
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// genBytes is the reference vectors' input generator (README.md).
+func genBytes(seed string, n int) []byte {
+	out := make([]byte, 0, n+sha256.Size)
+	var ctr [4]byte
+	for c := uint32(0); len(out) < n; c++ {
+		binary.BigEndian.PutUint32(ctr[:], c)
+		h := sha256.New()
+		h.Write([]byte(seed))
+		h.Write(ctr[:])
+		out = h.Sum(out)
+	}
+	return out[:n]
+}
+
+func readVector(t testing.TB, name string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "vectors", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustHex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func mustNS(t testing.TB, s string) Namespace {
+	t.Helper()
+	ns, err := NewNamespaceFromBytes(mustHex(t, s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ns
+}
+
+type goldenShare struct {
+	Index       int     `json:"index"`
+	Namespace   string  `json:"namespace"`
+	InfoByte    int     `json:"info_byte"`
+	SequenceLen *uint32 `json:"sequence_len"`
+	Kind        string  `json:"kind"`
+	SHA256      string  `json:"sha256"`
+	Hex         *string `json:"hex"`
+}
+
+type squareVector struct {
+	MaxSquareSize int `json:"max_square_size"`
+	Threshold     int `json:"subtree_root_threshold"`
+	Txs           []struct {
+		Kind        string `json:"kind"`
+		TxSeed      string `json:"tx_seed"`
+		TxLen       int    `json:"tx_len"`
+		RawTxSHA256 string `json:"raw_tx_sha256"`
+		Blobs       []struct {
+			Namespace    string `json:"namespace"`
+			ShareVersion uint8  `json:"share_version"`
+			DataSeed     string `json:"data_seed"`
+			DataLen      int    `json:"data_len"`
+			SignerSeed   string `json:"signer_seed"`
+		} `json:"blobs"`
+	} `json:"txs"`
+	SquareSize      int           `json:"square_size"`
+	Shares          []goldenShare `json:"shares"`
+	SquareSHA256    string        `json:"square_sha256"`
+	PFBShareIndexes [][]uint32    `json:"pfb_share_indexes"`
+	Blobs           []struct {
+		TxIndex      int    `json:"tx_index"`
+		BlobIndex    int    `json:"blob_index"`
+		Namespace    string `json:"namespace"`
+		ShareStart   int    `json:"share_start"`
+		ShareEnd     int    `json:"share_end_exclusive"`
+		ShareCount   int    `json:"share_count"`
+		SubtreeWidth int    `json:"subtree_width"`
+	} `json:"blobs"`
+}
+
+func (v *squareVector) txs(t testing.TB) [][]byte {
+	t.Helper()
+	txs := make([][]byte, len(v.Txs))
+	for i, vt := range v.Txs {
+		raw := genBytes(vt.TxSeed, vt.TxLen)
+		if vt.Kind == "blob_tx" {
+			var blobs []*Blob
+			for _, vb := range vt.Blobs {
+				var signer []byte
+				if vb.SignerSeed != "" {
+					signer = genBytes(vb.SignerSeed, SignerSize)
+				}
+				b, err := NewBlob(mustNS(t, vb.Namespace), genBytes(vb.DataSeed, vb.DataLen), vb.ShareVersion, signer)
+				if err != nil {
+					t.Fatal(err)
+				}
+				blobs = append(blobs, b)
+			}
+			var err error
+			if raw, err = MarshalBlobTx(raw, blobs...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := sha256.Sum256(raw); hex.EncodeToString(got[:]) != vt.RawTxSHA256 {
+			t.Fatalf("tx %d: sha256 %x, want %s", i, got, vt.RawTxSHA256)
+		}
+		txs[i] = raw
+	}
+	return txs
+}
+
+func checkGoldenShares(t *testing.T, sq Square, want []goldenShare, kinds []ShareKind) {
+	t.Helper()
+	if len(sq) != len(want) {
+		t.Fatalf("square has %d shares, want %d", len(sq), len(want))
+	}
+	for i, w := range want {
+		s := sq[i]
+		if got := s.Namespace().String(); got != w.Namespace {
+			t.Errorf("share %d: namespace %s, want %s", i, got, w.Namespace)
+		}
+		if int(s.InfoByte()) != w.InfoByte {
+			t.Errorf("share %d: info byte %d, want %d", i, s.InfoByte(), w.InfoByte)
+		}
+		if w.SequenceLen != nil && s.SequenceLen() != *w.SequenceLen {
+			t.Errorf("share %d: sequence len %d, want %d", i, s.SequenceLen(), *w.SequenceLen)
+		}
+		if w.Kind != "" && kinds[i].String() != w.Kind {
+			t.Errorf("share %d: kind %s, want %s", i, kinds[i], w.Kind)
+		}
+		if w.Hex != nil && hex.EncodeToString(s.Bytes()) != *w.Hex {
+			t.Errorf("share %d: bytes differ\n got %x\nwant %s", i, s.Bytes(), *w.Hex)
+		}
+		if sum := sha256.Sum256(s.Bytes()); hex.EncodeToString(sum[:]) != w.SHA256 {
+			t.Errorf("share %d: sha256 %x, want %s", i, sum, w.SHA256)
+		}
+	}
+}
+
+func classify(txs [][]byte) []ClassifiedTx {
+	out := make([]ClassifiedTx, len(txs))
+	for i, tx := range txs {
+		out[i] = ClassifiedTx{Bytes: tx}
+	}
+	return out
+}
+
+func TestSquareGolden(t *testing.T) {
+	var v squareVector
+	readVector(t, "square.json", &v)
+	txs := v.txs(t)
+	sq, lay, err := ConstructClassified(classify(txs), v.MaxSquareSize, v.Threshold)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sq.Size() != v.SquareSize || lay.SquareSize != v.SquareSize {
+		t.Fatalf("square size %d (layout %d), want %d", sq.Size(), lay.SquareSize, v.SquareSize)
+	}
+	checkGoldenShares(t, sq, v.Shares, lay.ShareKinds())
+	if sum := sha256.Sum256(sq.Bytes()); hex.EncodeToString(sum[:]) != v.SquareSHA256 {
+		t.Errorf("square sha256 %x, want %s", sum, v.SquareSHA256)
+	}
+	if got, want := fmt.Sprint(lay.PFBShareIndexes), fmt.Sprint(v.PFBShareIndexes); got != want {
+		t.Errorf("pfb share indexes %s, want %s", got, want)
+	}
+	for _, wb := range v.Blobs {
+		p := lay.BlobsByTx[wb.TxIndex-lay.NumTxs][wb.BlobIndex]
+		if p.Namespace.String() != wb.Namespace || p.Start != wb.ShareStart || p.End() != wb.ShareEnd ||
+			p.ShareCount != wb.ShareCount || p.SubtreeWidth != wb.SubtreeWidth || p.TxIndex != wb.TxIndex {
+			t.Errorf("blob (%d,%d): placement %+v, want %+v", wb.TxIndex, wb.BlobIndex, p, wb)
+		}
+	}
+	if plain, err := Construct(txs, v.MaxSquareSize, v.Threshold); err != nil || !plain.Equal(sq) {
+		t.Errorf("Construct differs from ConstructClassified (err %v)", err)
+	}
+	assertRoundTrip(t, sq, txs, v.Threshold)
+}
+
+type realBlockVector struct {
+	MaxSquareSize   int           `json:"max_square_size_used"`
+	TxsBase64       []string      `json:"txs_base64"`
+	TxIsBlobTx      []bool        `json:"tx_is_blob_tx"`
+	SquareSize      int           `json:"square_size"`
+	Shares          []goldenShare `json:"shares"`
+	PFBShareIndexes [][]uint32    `json:"pfb_share_indexes"`
+}
+
+func TestRealBlockGolden(t *testing.T) {
+	var v realBlockVector
+	readVector(t, "real_block.json", &v)
+	txs := make([][]byte, len(v.TxsBase64))
+	for i, s := range v.TxsBase64 {
+		tx, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, isBlob, err := UnmarshalBlobTx(tx)
+		if (isBlob && err == nil) != v.TxIsBlobTx[i] {
+			t.Errorf("tx %d: blob tx %v (err %v), want %v", i, isBlob, err, v.TxIsBlobTx[i])
+		}
+		txs[i] = tx
+	}
+	sq, lay, err := ConstructClassified(classify(txs), v.MaxSquareSize, SubtreeRootThreshold)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sq.Size() != v.SquareSize {
+		t.Fatalf("square size %d, want %d", sq.Size(), v.SquareSize)
+	}
+	checkGoldenShares(t, sq, v.Shares, lay.ShareKinds())
+	if got, want := fmt.Sprint(lay.PFBShareIndexes), fmt.Sprint(v.PFBShareIndexes); got != want {
+		t.Errorf("pfb share indexes %s, want %s", got, want)
+	}
+	assertRoundTrip(t, sq, txs, SubtreeRootThreshold)
+}
+
+// assertRoundTrip checks that sq parses back into txs.
+func assertRoundTrip(t *testing.T, sq Square, txs [][]byte, threshold int) {
+	t.Helper()
+	back, err := Deconstruct(sq)
+	if err != nil {
+		t.Fatalf("Deconstruct: %v", err)
+	}
+	if len(back) != len(txs) {
+		t.Fatalf("Deconstruct: %d txs, want %d", len(back), len(txs))
+	}
+	for i := range txs {
+		if !bytes.Equal(back[i], txs[i]) {
+			t.Fatalf("Deconstruct: tx %d differs", i)
+		}
+	}
+	p, err := ParseSquare(sq, threshold)
+	if err != nil {
+		t.Fatalf("ParseSquare: %v", err)
+	}
+	if len(p.Txs) != len(txs) {
+		t.Fatalf("ParseSquare: %d txs, want %d", len(p.Txs), len(txs))
+	}
+	for i := range txs {
+		if !bytes.Equal(p.Txs[i], txs[i]) {
+			t.Fatalf("ParseSquare: tx %d differs", i)
+		}
+	}
+}
+
+func ExampleConstruct() {
+	ns, _ := NewV0Namespace([]byte("example"))
+	b, _ := NewBlob(ns, []byte("hello, blob"), ShareVersionZero, nil)
+	blobTx, _ := MarshalBlobTx([]byte("signed MsgPayForBlobs tx"), b)
+	sq, _ := Construct([][]byte{[]byte("an ordinary tx"), blobTx}, 64, SubtreeRootThreshold)
+	fmt.Println("width:", sq.Size())
+
+	p, _ := ParseSquare(sq, SubtreeRootThreshold)
+	fmt.Println("txs:", len(p.Txs), bytes.Equal(p.Txs[1], blobTx))
+	fmt.Println("blob starts at share", p.Layout.BlobsByTx[0][0].Start)
+	// Output:
+	// width: 2
+	// txs: 2 true
+	// blob starts at share 2
+}
