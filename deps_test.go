@@ -66,7 +66,7 @@ func TestLayering(t *testing.T) {
 				if !strings.Contains(strings.SplitN(dep, "/", 2)[0], ".") {
 					continue // standard library
 				}
-				allowedDep := ok[dep]
+				allowedDep := ok[dep] || isInternalOf(dep, path, ok)
 				for a := range ok {
 					if strings.HasPrefix(dep, a+"/") && !strings.HasPrefix(a, module) {
 						allowedDep = true // a package inside an allowed outside module
@@ -85,4 +85,15 @@ func TestLayering(t *testing.T) {
 			}
 		})
 	}
+}
+
+// isInternalOf reports whether dep is an internal package of pkg or of an
+// allowed module package (Go's own rules keep it private to that tree).
+func isInternalOf(dep, pkg string, ok map[string]bool) bool {
+	i := strings.Index(dep, "/internal/")
+	if i < 0 || !strings.HasPrefix(dep, module+"/") {
+		return false
+	}
+	owner := dep[:i]
+	return owner == pkg || ok[owner] || strings.HasPrefix(pkg, owner+"/")
 }
