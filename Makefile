@@ -23,7 +23,7 @@ fuzz:
 	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
 	    echo "== $$pkg $$f"; \
-	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s $$pkg; \
 	  done; \
 	done
 
@@ -38,8 +38,9 @@ lint:
 conformance:
 	$(GO) run ./cmd/tessera conformance testdata/vectors
 
-## demo: the main job (today: the conformance run over the reference vectors)
-demo: conformance
+## demo: the main job: a local network with an embedded store, posting demo blobs
+demo:
+	$(GO) run ./cmd/tessera devnet --demo
 
 clean:
 	rm -rf bin

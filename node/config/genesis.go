@@ -162,3 +162,18 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 	}
 	return os.Rename(tmp.Name(), path)
 }
+
+// IsProducer reports whether key's public key is one of the producers.
+func (g *Genesis) IsProducer(key ed25519.PrivateKey) bool {
+	keys, err := g.ProducerKeys()
+	if err != nil {
+		return false
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	for _, k := range keys {
+		if k.Equal(pub) {
+			return true
+		}
+	}
+	return false
+}
