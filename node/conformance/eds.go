@@ -11,6 +11,7 @@ import (
 
 	"github.com/tessera-da/tessera/erasure"
 	"github.com/tessera-da/tessera/nmt"
+	"github.com/tessera-da/tessera/sampling"
 )
 
 func init() {
@@ -232,9 +233,7 @@ func checkEDSRoots(kase string, sq *edsSquareJSON, ext *erasure.Extender, eds *e
 		r.CheckHex(kase, fmt.Sprintf("col_roots[%d]", i), dah.Root(erasure.Col, i), want)
 	}
 	r.CheckHex(kase, "data_root", dah.Hash(), sq.DataRoot)
-	// leopard_field names the codec's field; it is a property of the
-	// library, not a value Tessera computes.
-	r.Skip(1)
+	CheckEq(r, kase, "leopard_field", erasure.LeopardField(eds.ODSWidth()), sq.LeopardField)
 
 	wantRoot, err := decodeHex("data_root", sq.DataRoot)
 	if err != nil {
@@ -254,9 +253,8 @@ func checkEDSRoots(kase string, sq *edsSquareJSON, ext *erasure.Extender, eds *e
 }
 
 func checkEDSSample(kase string, vs edsSampleJSON, ext *erasure.Extender, eds *erasure.ExtendedSquare, dah *erasure.DAH, dataRoot []byte, w int, r *Report) {
-	// proof_namespace is implied by the coordinates inside erasure, and
-	// the shwap identifiers belong to the sampling protocol.
-	r.Skip(3)
+	checkShwapIDs(kase, vs, r)
+	r.CheckHex(kase, "proof_namespace", erasure.LeafNamespace(w/2, vs.Row, vs.Col, eds.Cell(vs.Row, vs.Col)), vs.ProofNamespace)
 	var a erasure.Axis
 	switch vs.ProofAxis {
 	case "row":
@@ -331,4 +329,16 @@ func checkEDSRootProof(kase string, vp edsRootProofJSON, dah *erasure.DAH, dataR
 	if !CheckEq(r, kase, "verified", err == nil, vp.Verified) && err != nil {
 		r.Failures[len(r.Failures)-1] += fmt.Sprintf(" (%v)", err)
 	}
+}
+
+// checkShwapIDs recomputes a sample's shwap sample and row identifiers.
+func checkShwapIDs(kase string, vs edsSampleJSON, r *Report) {
+	id, err := sampling.NewSampleID(vs.ShwapHeight, vs.Row, vs.Col)
+	if !r.CheckErr(kase, "shwap_sample_id_hex", err) {
+		r.Skip(1)
+		return
+	}
+	b, _ := id.MarshalBinary()
+	r.CheckHex(kase, "shwap_sample_id_hex", b, vs.ShwapSampleID)
+	r.CheckHex(kase, "shwap_row_id_hex", id.RowID(), vs.ShwapRowID)
 }
