@@ -29,9 +29,9 @@ type env struct {
 	secret []byte
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
-	st, err := store.OpenInMemory()
+	st, err := store.Open(t.TempDir(), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func newEnv(t *testing.T) *env {
 	var svc *Service
 	clock := time.Unix(1_700_000_000, 0)
 	e.prod, err = producer.New(st, producer.Params{
-		ChainID: "api-test", MaxSquareWidth: 16, BlockInterval: time.Hour, QueueMaxBytes: 1 << 26,
+		ChainID: "api-test", MaxSquareWidth: testSquareWidth, BlockInterval: time.Hour, QueueMaxBytes: 1 << 26,
 		Key: ed25519.NewKeyFromSeed(make([]byte, 32)),
 		Now: func() time.Time { clock = clock.Add(time.Second); return clock },
 		OnBlock: func(h *header.Header, eds *erasure.ExtendedSquare, dah *erasure.DAH, _ producer.BlockStats) {
@@ -55,7 +55,7 @@ func newEnv(t *testing.T) *env {
 	svc = &Service{Store: st, Producer: e.prod, Watcher: w, NodeType: "Producer"}
 	e.svc = svc
 	e.secret, _ = rpc.NewSecret()
-	srv, err := rpc.NewServer(rpc.Options{Secret: e.secret, MaxBodyBytes: 1 << 20})
+	srv, err := rpc.NewServer(rpc.Options{Secret: e.secret, MaxBodyBytes: 4 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-func (e *env) client(t *testing.T, perm rpc.Perm) *rpc.Client {
+func (e *env) client(t testing.TB, perm rpc.Perm) *rpc.Client {
 	t.Helper()
 	tok, err := rpc.NewToken(e.secret, rpc.PermsFor(perm), time.Time{})
 	if err != nil {
@@ -81,7 +81,7 @@ func (e *env) client(t *testing.T, perm rpc.Perm) *rpc.Client {
 	return c
 }
 
-func testBlob(t *testing.T, id byte, n int) *blob.Blob {
+func testBlob(t testing.TB, id byte, n int) *blob.Blob {
 	t.Helper()
 	ns, _ := share.NewV0Namespace([]byte{7, id})
 	b, err := blob.New(ns, bytes.Repeat([]byte{id, 1}, n/2+1)[:n], 0, nil)
@@ -92,7 +92,7 @@ func testBlob(t *testing.T, id byte, n int) *blob.Blob {
 }
 
 // submitAndSeal submits blobs asynchronously and seals one block.
-func (e *env) submitAndSeal(t *testing.T, c *rpc.Client, blobs ...*blob.Blob) uint64 {
+func (e *env) submitAndSeal(t testing.TB, c *rpc.Client, blobs ...*blob.Blob) uint64 {
 	t.Helper()
 	ctx := context.Background()
 	var r SubmitReceipt
@@ -206,7 +206,7 @@ func TestErrors(t *testing.T) {
 		{"reserved namespace", "blob.Submit", []any{json.RawMessage(`[{"namespace":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAE=","data":"aGk=","share_version":0}]`), nil}, "namespace"},
 		{"empty blob", "blob.Submit", []any{json.RawMessage(`[{"namespace":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAQI=","data":"","share_version":0}]`), nil}, "empty"},
 		{"no blobs", "blob.SubmitAsync", []any{[]any{}, nil}, "no blobs"},
-		{"too large", "blob.SubmitAsync", []any{[]*blob.Blob{testBlob(t, 3, 16*16*482)}, nil}, "never fit"},
+		{"too large", "blob.SubmitAsync", []any{[]*blob.Blob{testBlob(t, 3, testSquareWidth*testSquareWidth*482)}, nil}, "never fit"},
 		{"wrong type", "blob.Get", []any{"ten", ns, nil}, "height"},
 		{"wrong count", "header.GetByHeight", []any{1, 2}, "param"},
 		{"unknown method", "blob.Nope", nil, "not found"},
@@ -223,7 +223,7 @@ func TestErrors(t *testing.T) {
 		})
 	}
 	// A body over the limit gets HTTP 413.
-	big := `{"jsonrpc":"2.0","id":1,"method":"blob.Submit","params":["` + strings.Repeat("A", 2<<20) + `"]}`
+	big := `{"jsonrpc":"2.0","id":1,"method":"blob.Submit","params":["` + strings.Repeat("A", 5<<20) + `"]}`
 	resp, err := http.Post(e.url, "application/json", strings.NewReader(big))
 	if err != nil {
 		t.Fatal(err)
@@ -309,3 +309,6 @@ func TestGetRangePagingAndSubscribeFrom(t *testing.T) {
 		}
 	}
 }
+
+// testSquareWidth is the test producer's max square width: room for a 1 MiB blob.
+const testSquareWidth = 64
