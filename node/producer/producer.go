@@ -64,7 +64,7 @@ type Producer struct {
 	st       *store.Store
 	ext      *erasure.Extender
 	wake     chan struct{}
-	mu       sync.Mutex // serialises block building with Submit's size checks
+	mu       sync.Mutex // serialises block writes
 	capacity int        // bytes of blob data in a full square, roughly
 }
 
@@ -150,11 +150,28 @@ func (pr *Producer) Wake() {
 	}
 }
 
-// Run produces blocks until ctx ends. A block that fails to build is logged
-// and retried at the next interval; nothing is stored half-way.
+// Run produces blocks until ctx ends. It pipelines: while one block is
+// being written to the store, the next is laid out, extended and signed, so
+// hashing and disk writes overlap. A block whose write fails is logged, the
+// block built on top of it is discarded, and production resumes from the
+// stored head at the next interval; nothing is stored half-way.
 func (pr *Producer) Run(ctx context.Context) error {
 	t := time.NewTicker(pr.p.BlockInterval)
 	defer t.Stop()
+	var (
+		inflight chan error     // result of the previous block's write
+		parent   *header.Header // the newest block built (stored or in flight)
+		taken    map[uint64]bool
+	)
+	wait := func() error {
+		if inflight == nil {
+			return nil
+		}
+		err := <-inflight
+		inflight = nil
+		return err
+	}
+	defer wait()
 	for {
 		select {
 		case <-ctx.Done():
@@ -162,13 +179,32 @@ func (pr *Producer) Run(ctx context.Context) error {
 		case <-t.C:
 		case <-pr.wake:
 		}
-		for {
-			full, err := pr.ProduceBlock()
+		for ctx.Err() == nil {
+			if parent == nil {
+				head, err := pr.st.Head()
+				if err != nil && !errors.Is(err, store.ErrNotFound) {
+					pr.p.Logger.Error("reading the head", "err", err)
+					break
+				}
+				parent = head
+			}
+			b, err := pr.build(parent, taken)
+			if werr := wait(); werr != nil {
+				pr.p.Logger.Error("storing a block failed; rebuilding from the stored head", "err", werr)
+				parent, taken = nil, nil
+				continue
+			}
 			if err != nil {
-				pr.p.Logger.Error("block production failed", "err", err)
+				pr.p.Logger.Error("building a block failed", "err", err)
+				parent, taken = nil, nil
 				break
 			}
-			if !full || ctx.Err() != nil {
+			inflight = make(chan error, 1)
+			go func(b *builtBlock, done chan<- error) { done <- pr.commit(b) }(b, inflight)
+			parent, taken = b.blk.Header, b.ids
+			// Keep going at once while a full square is waiting beyond
+			// what was just taken; otherwise wait for the next tick.
+			if pr.st.QueueBytes()-int64(b.stats.DataBytes) < int64(pr.capacity) {
 				break
 			}
 			t.Reset(pr.p.BlockInterval)
@@ -176,34 +212,57 @@ func (pr *Producer) Run(ctx context.Context) error {
 	}
 }
 
-// ProduceBlock builds, signs and stores one block from the queue. It
-// reports whether the queue still holds at least a full square of data.
+// builtBlock is a signed block ready to be stored.
+type builtBlock struct {
+	blk   *store.Block
+	eds   *erasure.ExtendedSquare
+	dah   *erasure.DAH
+	ids   map[uint64]bool // the submissions it includes
+	stats BlockStats
+	start time.Time
+}
+
+// ProduceBlock builds, signs and stores one block on top of the stored
+// head. It reports whether the queue still holds at least a full square of
+// data.
 func (pr *Producer) ProduceBlock() (queueFull bool, err error) {
-	pr.mu.Lock()
-	defer pr.mu.Unlock()
-	start := time.Now()
 	head, err := pr.st.Head()
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return false, err
 	}
-	pending, err := pr.st.Pending(pr.p.MaxSquareWidth*pr.p.MaxSquareWidth, 2*pr.capacity)
+	b, err := pr.build(head, nil)
 	if err != nil {
 		return false, err
 	}
+	if err := pr.commit(b); err != nil {
+		return false, err
+	}
+	return pr.st.QueueBytes() >= int64(pr.capacity), nil
+}
+
+// build lays out the oldest queued submissions that fit (skipping those in
+// exclude, which a block being stored already includes), extends the square,
+// computes the data root and signs a header on top of parent (nil for the
+// first block).
+func (pr *Producer) build(parent *header.Header, exclude map[uint64]bool) (*builtBlock, error) {
+	start := time.Now()
+	pending, err := pr.st.Pending(pr.p.MaxSquareWidth*pr.p.MaxSquareWidth, 2*pr.capacity+pr.capacity)
+	if err != nil {
+		return nil, err
+	}
 	b, err := share.NewBuilder(pr.p.MaxSquareWidth, share.SubtreeRootThreshold)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	type taken struct {
 		id   uint64
 		pfb  *blob.PayForBlobs
-		btx  *share.BlobTx
 		size int
 	}
 	var included []taken
 	blocked := map[string]bool{} // signers with a queued submission that did not fit
 	for _, q := range pending {
-		if blocked[string(q.Signer)] {
+		if exclude[q.ID] || blocked[string(q.Signer)] {
 			continue
 		}
 		btx, ok, err := share.UnmarshalBlobTx(q.Blobs)
@@ -220,20 +279,21 @@ func (pr *Producer) ProduceBlock() (queueFull bool, err error) {
 			blocked[string(q.Signer)] = true
 			continue
 		}
-		included = append(included, taken{q.ID, pfb, btx, q.Size})
+		included = append(included, taken{q.ID, pfb, q.Size})
 	}
 	sq, layout, err := b.ExportLayout()
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	k := layout.SquareSize
-	eds, err := pr.ext.ExtendFlat(sq.Bytes())
+	ods := sq.Bytes()
+	eds, err := pr.ext.ExtendFlat(ods)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	dah, err := pr.ext.ComputeDAH(eds)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	h := &header.Header{
 		ChainID:     pr.p.ChainID,
@@ -242,19 +302,20 @@ func (pr *Producer) ProduceBlock() (queueFull bool, err error) {
 		SquareWidth: uint32(k),
 	}
 	copy(h.DataRoot[:], dah.Hash())
-	if head != nil {
-		h.Height = head.Height + 1
-		h.PrevHash = head.Hash()
-		if h.Time.Before(head.Time) {
-			h.Time = head.Time
+	if parent != nil {
+		h.Height = parent.Height + 1
+		h.PrevHash = parent.Hash()
+		if h.Time.Before(parent.Time) {
+			h.Time = parent.Time
 		}
 	}
 	h.Sign(pr.p.Key)
-	blk := &store.Block{Header: h, ODS: sq.Bytes()}
-	stats := BlockStats{Submissions: len(included), SquareWidth: k}
+	out := &builtBlock{blk: &store.Block{Header: h, ODS: ods}, eds: eds, dah: dah, ids: map[uint64]bool{}, start: start}
+	out.stats = BlockStats{Submissions: len(included), SquareWidth: k}
 	for txi, t := range included {
-		blk.Done = append(blk.Done, store.Included{ID: t.id, TxIndex: uint32(txi)})
-		stats.DataBytes += t.size
+		out.ids[t.id] = true
+		out.blk.Done = append(out.blk.Done, store.Included{ID: t.id, TxIndex: uint32(txi)})
+		out.stats.DataBytes += t.size
 		for bi, pl := range layout.BlobsByTx[txi] {
 			e := store.BlobIndex{
 				Namespace:  pl.Namespace.Array(),
@@ -265,16 +326,23 @@ func (pr *Producer) ProduceBlock() (queueFull bool, err error) {
 				IndexInTx:  uint32(bi),
 			}
 			e.Commitment = t.pfb.Blobs[bi].Commitment
-			blk.Blobs = append(blk.Blobs, e)
-			stats.Blobs++
+			out.blk.Blobs = append(out.blk.Blobs, e)
+			out.stats.Blobs++
 		}
 	}
-	if err := pr.st.PutBlock(blk); err != nil {
-		return false, err
+	return out, nil
+}
+
+// commit stores a built block and announces it.
+func (pr *Producer) commit(b *builtBlock) error {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	if err := pr.st.PutBlock(b.blk); err != nil {
+		return err
 	}
-	stats.Build = time.Since(start)
+	b.stats.Build = time.Since(b.start)
 	if pr.p.OnBlock != nil {
-		pr.p.OnBlock(h, eds, dah, stats)
+		pr.p.OnBlock(b.blk.Header, b.eds, b.dah, b.stats)
 	}
-	return pr.st.QueueBytes() >= int64(pr.capacity), nil
+	return nil
 }
