@@ -258,10 +258,14 @@ func (n *Node) maintain(ctx context.Context) {
 			continue
 		case <-prune.C:
 		}
-		if n.cfg.Store.PruneWindow <= 0 {
+		if n.cfg.Store.Archival {
 			continue
 		}
-		cutoff := time.Now().Add(-n.cfg.Store.PruneWindow)
+		window := n.cfg.Store.PruneWindow
+		if window == 0 {
+			window = time.Duration(n.gen.SamplingWindow)
+		}
+		cutoff := time.Now().Add(-window)
 		before, err := n.firstHeightAfter(cutoff)
 		if err != nil || before <= 1 {
 			continue

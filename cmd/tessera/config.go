@@ -24,7 +24,8 @@ var configKeys = []struct{ key, usage string }{
 	{"metrics.addr", "Prometheus metrics listen address (empty disables)"},
 	{"producer.queue_max_bytes", "most blob bytes waiting in the submission queue"},
 	{"store.path", "store directory, relative to --home unless absolute"},
-	{"store.prune_window", "prune data older than this unless pinned (0s keeps all)"},
+	{"store.prune_window", "prune squares older than this unless pinned (0s: the genesis sampling window)"},
+	{"store.archival", "keep every square forever"},
 }
 
 // addConfigFlags adds a flag for every config key (defaults shown are the
@@ -42,6 +43,7 @@ func addConfigFlags(cmd *cobra.Command) {
 	f.Int64("producer.queue_max_bytes", def.Producer.QueueMaxBytes, configKeys[7].usage)
 	f.String("store.path", def.Store.Path, configKeys[8].usage)
 	f.Duration("store.prune_window", def.Store.PruneWindow, configKeys[9].usage)
+	f.Bool("store.archival", def.Store.Archival, configKeys[10].usage)
 }
 
 // loadConfig reads <home>/config.toml, then TESSERA_* variables, then the
@@ -59,6 +61,7 @@ func loadConfig(cmd *cobra.Command, home string) (config.Config, error) {
 	v.SetDefault("producer.queue_max_bytes", def.Producer.QueueMaxBytes)
 	v.SetDefault("store.path", def.Store.Path)
 	v.SetDefault("store.prune_window", def.Store.PruneWindow)
+	v.SetDefault("store.archival", def.Store.Archival)
 	v.SetConfigFile(filepath.Join(home, config.ConfigFile))
 	v.SetConfigType("toml")
 	if err := v.ReadInConfig(); err != nil {

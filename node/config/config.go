@@ -62,7 +62,8 @@ type ProducerConfig struct {
 // StoreConfig sets the embedded store.
 type StoreConfig struct {
 	Path        string        `mapstructure:"path"`         // relative to Home unless absolute
-	PruneWindow time.Duration `mapstructure:"prune_window"` // 0 keeps everything; otherwise data older than this (by block time) is pruned unless pinned
+	PruneWindow time.Duration `mapstructure:"prune_window"` // squares older than this (by block time) are pruned unless pinned; 0 means the genesis sampling window
+	Archival    bool          `mapstructure:"archival"`     // keep every square forever
 }
 
 // Limits.

@@ -44,10 +44,13 @@ queue_max_bytes = %d
 [store]
 # Where the embedded store lives, relative to the home directory.
 path = %s
-# Data older than this (by block time) is pruned unless pinned; "0s" keeps
-# everything.
+# Squares older than this (by block time) are pruned, except blocks holding
+# pinned namespaces; headers are kept forever. "0s" means the genesis
+# sampling window.
 prune_window = %s
+# Keep every square forever (an archival node); prune_window is then ignored.
+archival = %t
 `, q(string(c.Role)), q(c.Log.Level), q(c.Log.Format), q(c.RPC.Addr), c.RPC.MaxBodyBytes, c.RPC.AuthRequired,
-		q(c.Metrics.Addr), c.Producer.QueueMaxBytes, q(c.Store.Path), q(c.Store.PruneWindow.String()))
+		q(c.Metrics.Addr), c.Producer.QueueMaxBytes, q(c.Store.Path), q(c.Store.PruneWindow.String()), c.Store.Archival)
 	return b.String()
 }
