@@ -172,18 +172,8 @@ func (s *Store) PutBlock(b *Block) error {
 
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	head := s.head
-	switch {
-	case head == nil && h.Height != 1:
-		return fmt.Errorf("%w: height %d on an empty store (want 1)", ErrNotChained, h.Height)
-	case head != nil && h.Height != head.Height+1:
-		return fmt.Errorf("%w: height %d after head %d", ErrNotChained, h.Height, head.Height)
-	case head != nil && h.PrevHash != head.Hash():
-		return fmt.Errorf("%w: height %d: previous hash %s, head hash %s", ErrNotChained, h.Height, h.PrevHash, head.Hash())
-	case head != nil && h.ChainID != head.ChainID:
-		return fmt.Errorf("%w: height %d: chain %q, head's chain %q", ErrNotChained, h.Height, h.ChainID, head.ChainID)
-	case head != nil && h.Time.Before(head.Time):
-		return fmt.Errorf("%w: height %d: time goes backwards", ErrNotChained, h.Height)
+	if err := extendsHead(s.head, h); err != nil {
+		return err
 	}
 	newHead, err := decodeHeader(p.headerV) // the stored form, detached from the caller's header
 	if err != nil {
@@ -575,4 +565,63 @@ func (s *Store) NamespaceHeights(ns [NamespaceSize]byte, from uint64, limit int)
 		return nil, fmt.Errorf("store: namespace %x heights: %w", ns, err)
 	}
 	return out, nil
+}
+
+// extendsHead checks that h is the next header after head (nil: an empty store).
+func extendsHead(head, h *header.Header) error {
+	switch {
+	case head == nil && h.Height != 1:
+		return fmt.Errorf("%w: height %d on an empty store (want 1)", ErrNotChained, h.Height)
+	case head != nil && h.Height != head.Height+1:
+		return fmt.Errorf("%w: height %d after head %d", ErrNotChained, h.Height, head.Height)
+	case head != nil && h.PrevHash != head.Hash():
+		return fmt.Errorf("%w: height %d: previous hash %s, head hash %s", ErrNotChained, h.Height, h.PrevHash, head.Hash())
+	case head != nil && h.ChainID != head.ChainID:
+		return fmt.Errorf("%w: height %d: chain %q, head's chain %q", ErrNotChained, h.Height, h.ChainID, head.ChainID)
+	case head != nil && h.Time.Before(head.Time):
+		return fmt.Errorf("%w: height %d: time goes backwards", ErrNotChained, h.Height)
+	}
+	return nil
+}
+
+// PutHeader stores a header without its square, for nodes that keep only
+// headers (light nodes): the header must extend the head exactly as for
+// PutBlock. ODS, Blobs and the blob indexes then report ErrNotFound for that
+// height. Errors wrap ErrInvalidBlock or ErrNotChained.
+func (s *Store) PutHeader(h *header.Header) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.exit()
+	if h == nil {
+		return fmt.Errorf("%w: no header", ErrInvalidBlock)
+	}
+	if err := h.ValidateBasic(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidBlock, err)
+	}
+	headerV := encodeHeader(h)
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if err := extendsHead(s.head, h); err != nil {
+		return err
+	}
+	newHead, err := decodeHeader(headerV)
+	if err != nil {
+		return fmt.Errorf("store: re-reading the header: %w", err)
+	}
+	st := s.st
+	return s.writeLocked(func(txn *badger.Txn) error {
+		if err := txn.Set(headerKey(h.Height), headerV); err != nil {
+			return err
+		}
+		if err := txn.Set(hashKey(h.Hash()), encodeHeight(h.Height)); err != nil {
+			return err
+		}
+		st.head = h.Height
+		return setState(txn, st)
+	}, func() {
+		s.mu.Lock()
+		s.st, s.head = st, newHead
+		s.mu.Unlock()
+	})
 }
