@@ -26,6 +26,11 @@ var configKeys = []struct{ key, usage string }{
 	{"store.path", "store directory, relative to --home unless absolute"},
 	{"store.prune_window", "prune squares older than this unless pinned (0s: the genesis sampling window)"},
 	{"store.archival", "keep every square forever"},
+	{"p2p.listen", "libp2p listen multiaddrs (comma-separated)"},
+	{"p2p.bootstrap", "bootstrap peers: multiaddrs with /p2p/<id> (comma-separated)"},
+	{"das.samples", "samples per height (light nodes)"},
+	{"das.confidence", "target confidence per height when das.samples is 0"},
+	{"das.workers", "heights sampled at once"},
 }
 
 // addConfigFlags adds a flag for every config key (defaults shown are the
@@ -44,6 +49,11 @@ func addConfigFlags(cmd *cobra.Command) {
 	f.String("store.path", def.Store.Path, configKeys[8].usage)
 	f.Duration("store.prune_window", def.Store.PruneWindow, configKeys[9].usage)
 	f.Bool("store.archival", def.Store.Archival, configKeys[10].usage)
+	f.StringSlice("p2p.listen", def.P2P.Listen, configKeys[11].usage)
+	f.StringSlice("p2p.bootstrap", def.P2P.Bootstrap, configKeys[12].usage)
+	f.Int("das.samples", def.DAS.Samples, configKeys[13].usage)
+	f.Float64("das.confidence", def.DAS.Confidence, configKeys[14].usage)
+	f.Int("das.workers", def.DAS.Workers, configKeys[15].usage)
 }
 
 // loadConfig reads <home>/config.toml, then TESSERA_* variables, then the
@@ -62,6 +72,11 @@ func loadConfig(cmd *cobra.Command, home string) (config.Config, error) {
 	v.SetDefault("store.path", def.Store.Path)
 	v.SetDefault("store.prune_window", def.Store.PruneWindow)
 	v.SetDefault("store.archival", def.Store.Archival)
+	v.SetDefault("p2p.listen", def.P2P.Listen)
+	v.SetDefault("p2p.bootstrap", def.P2P.Bootstrap)
+	v.SetDefault("das.samples", def.DAS.Samples)
+	v.SetDefault("das.confidence", def.DAS.Confidence)
+	v.SetDefault("das.workers", def.DAS.Workers)
 	v.SetConfigFile(filepath.Join(home, config.ConfigFile))
 	v.SetConfigType("toml")
 	if err := v.ReadInConfig(); err != nil {

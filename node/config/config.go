@@ -34,6 +34,21 @@ type Config struct {
 	Metrics  MetricsConfig  `mapstructure:"metrics"`
 	Producer ProducerConfig `mapstructure:"producer"`
 	Store    StoreConfig    `mapstructure:"store"`
+	P2P      P2PConfig      `mapstructure:"p2p"`
+	DAS      DASConfig      `mapstructure:"das"`
+}
+
+// P2PConfig sets the libp2p host.
+type P2PConfig struct {
+	Listen    []string `mapstructure:"listen"`    // multiaddrs; empty disables networking
+	Bootstrap []string `mapstructure:"bootstrap"` // multiaddrs with /p2p/<peer ID>
+}
+
+// DASConfig sets light-node sampling.
+type DASConfig struct {
+	Samples    int     `mapstructure:"samples"`    // samples per height; 0: derived from Confidence
+	Confidence float64 `mapstructure:"confidence"` // target confidence per height, used when Samples is 0
+	Workers    int     `mapstructure:"workers"`    // heights sampled at once (head and catch-up)
 }
 
 // LogConfig sets structured logging.
@@ -73,6 +88,11 @@ const (
 	DefaultMaxBodyBytes = 16 << 20 // bytes: 2 × the largest blob transaction
 	MinMaxBodyBytes     = 1 << 10  // bytes
 	DefaultQueueBytes   = 1 << 30  // bytes
+	DefaultTCPListen    = "/ip4/0.0.0.0/tcp/2121"
+	DefaultQUICListen   = "/ip4/0.0.0.0/udp/2121/quic-v1"
+	DefaultSamples      = 16 // samples per height: 99 % confidence at any width
+	DefaultDASWorkers   = 8  // heights sampled at once
+	MaxDASSamples       = 4096
 )
 
 // Default returns the default configuration for role.
@@ -84,6 +104,8 @@ func Default(role Role) Config {
 		Metrics:  MetricsConfig{Addr: DefaultMetricsAddr},
 		Producer: ProducerConfig{QueueMaxBytes: DefaultQueueBytes},
 		Store:    StoreConfig{Path: "data"},
+		P2P:      P2PConfig{Listen: []string{DefaultTCPListen, DefaultQUICListen}},
+		DAS:      DASConfig{Samples: DefaultSamples, Workers: DefaultDASWorkers},
 	}
 }
 
@@ -137,6 +159,18 @@ func (c *Config) Validate() error {
 	}
 	if c.Store.PruneWindow < 0 {
 		return bad("store.prune_window", "%v is negative", c.Store.PruneWindow)
+	}
+	if c.DAS.Samples < 0 || c.DAS.Samples > MaxDASSamples {
+		return bad("das.samples", "%d is not in [0, %d]", c.DAS.Samples, MaxDASSamples)
+	}
+	if c.DAS.Samples == 0 && !(c.DAS.Confidence > 0 && c.DAS.Confidence < 1) {
+		return bad("das.confidence", "%v must be in (0, 1) when das.samples is 0", c.DAS.Confidence)
+	}
+	if c.DAS.Workers < 1 || c.DAS.Workers > 256 {
+		return bad("das.workers", "%d is not in [1, 256]", c.DAS.Workers)
+	}
+	if c.Role == RoleLight && len(c.P2P.Listen) == 0 {
+		return bad("p2p.listen", "a light node needs the network")
 	}
 	return nil
 }

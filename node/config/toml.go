@@ -50,7 +50,31 @@ path = %s
 prune_window = %s
 # Keep every square forever (an archival node); prune_window is then ignored.
 archival = %t
+
+[p2p]
+# libp2p listen multiaddrs (TCP and QUIC). Empty disables networking.
+listen = %s
+# Peers to join the network through: multiaddrs ending in /p2p/<peer ID>.
+bootstrap = %s
+
+[das]
+# Samples per height (light nodes). 16 gives 99 %% confidence at any square
+# width; 0 derives the count from confidence.
+samples = %d
+# Target confidence per height, used when samples = 0.
+confidence = %v
+# Heights sampled at once (the head and catch-up of older heights).
+workers = %d
 `, q(string(c.Role)), q(c.Log.Level), q(c.Log.Format), q(c.RPC.Addr), c.RPC.MaxBodyBytes, c.RPC.AuthRequired,
-		q(c.Metrics.Addr), c.Producer.QueueMaxBytes, q(c.Store.Path), q(c.Store.PruneWindow.String()), c.Store.Archival)
+		q(c.Metrics.Addr), c.Producer.QueueMaxBytes, q(c.Store.Path), q(c.Store.PruneWindow.String()), c.Store.Archival,
+		tomlList(c.P2P.Listen), tomlList(c.P2P.Bootstrap), c.DAS.Samples, c.DAS.Confidence, c.DAS.Workers)
 	return b.String()
+}
+
+func tomlList(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = strconv.Quote(x)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
 }
