@@ -19,6 +19,7 @@ import (
 	"github.com/tessera-da/tessera/node/api"
 	"github.com/tessera-da/tessera/node/chain"
 	"github.com/tessera-da/tessera/node/config"
+	"github.com/tessera-da/tessera/node/das"
 	"github.com/tessera-da/tessera/node/header"
 	"github.com/tessera-da/tessera/node/producer"
 	"github.com/tessera-da/tessera/node/rpc"
@@ -43,11 +44,17 @@ type Node struct {
 	rpcSrv  *rpc.Server
 	metrics *metrics
 
-	mu      sync.Mutex
-	rpcAddr net.Addr
-	metAddr net.Addr
-	ready   chan struct{}
+	mu          sync.Mutex
+	rpcAddr     net.Addr
+	metAddr     net.Addr
+	net         *network
+	onSampledFn func(das.Record)
+	ready       chan struct{}
 }
+
+// OnSampled sets a function called with each height's sampling verdict on
+// a light node (for progress displays). Call it before Run.
+func (n *Node) OnSampled(fn func(das.Record)) { n.onSampledFn = fn }
 
 // New opens the node's store and builds its parts. cfg must be valid.
 func New(cfg config.Config, gen *config.Genesis, log *slog.Logger) (*Node, error) {
@@ -139,9 +146,22 @@ func New(cfg config.Config, gen *config.Genesis, log *slog.Logger) (*Node, error
 	return n, nil
 }
 
+func (n *Node) onSampled(r das.Record) {
+	n.log.Debug("sampled", "height", r.Height, "available", r.Available, "confidence", r.Confidence, "samples", r.Sampled)
+	if n.onSampledFn != nil {
+		n.onSampledFn(r)
+	}
+}
+
 func (n *Node) onBlock(h *header.Header, eds *erasure.ExtendedSquare, dah *erasure.DAH, s producer.BlockStats) {
 	n.svc.Prime(h, eds, dah)
 	n.watch.Publish(h)
+	n.mu.Lock()
+	nw := n.net
+	n.mu.Unlock()
+	if nw != nil {
+		nw.publish(h)
+	}
 	n.metrics.blocks.Inc()
 	n.metrics.blobs.Add(float64(s.Blobs))
 	n.metrics.blobBytes.Add(float64(s.DataBytes))
@@ -181,6 +201,25 @@ func (n *Node) Run(ctx context.Context) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	errc := make(chan error, 4)
+	if len(n.cfg.P2P.Listen) > 0 {
+		nw, err := n.startNetwork(ctx)
+		if err != nil {
+			return err
+		}
+		defer nw.close()
+		n.mu.Lock()
+		n.net = nw
+		n.mu.Unlock()
+		if nw.das != nil {
+			n.svc.Sampler = nw.das
+		}
+		n.log.Info("p2p listening", "id", nw.host.ID().String(), "addrs", fmt.Sprint(nw.host.Addrs()))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			nw.run(ctx)
+		}()
+	}
 	if n.rpcSrv != nil {
 		addr, done, err := rpc.ListenAndServe(ctx, n.cfg.RPC.Addr, n.rpcSrv)
 		if err != nil {
@@ -299,4 +338,20 @@ func (n *Node) firstHeightAfter(t time.Time) (uint64, error) {
 		}
 	}
 	return lo, nil
+}
+
+// P2PAddrs returns the node's libp2p addresses with its peer ID (nil before
+// Ready or without networking), for use as bootstrap peers.
+func (n *Node) P2PAddrs() []string {
+	n.mu.Lock()
+	nw := n.net
+	n.mu.Unlock()
+	if nw == nil {
+		return nil
+	}
+	var out []string
+	for _, a := range nw.host.Addrs() {
+		out = append(out, a.String())
+	}
+	return out
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tessera-da/tessera/blob"
 	"github.com/tessera-da/tessera/node/chain"
+	"github.com/tessera-da/tessera/node/das"
 	"github.com/tessera-da/tessera/node/header"
 	"github.com/tessera-da/tessera/node/producer"
 	"github.com/tessera-da/tessera/node/rpc"
@@ -44,9 +45,22 @@ type Service struct {
 	Producer *producer.Producer
 	Watcher  *chain.Watcher
 	NodeType string // "Producer", "Full" or "Light"
+	// Sampler answers availability on light nodes (nil elsewhere). Set it
+	// before the RPC server starts.
+	Sampler Sampler
 
 	squares *squareCache
 }
+
+// Sampler is a light node's data availability sampler.
+type Sampler interface {
+	SharesAvailable(ctx context.Context, height uint64) error
+	SamplingStats(ctx context.Context) (das.SamplingStats, error)
+	WaitCatchUp(ctx context.Context) error
+}
+
+// ErrNotSampling is returned by das.* on nodes that do not sample.
+var ErrNotSampling = errors.New("das: this node does not sample (it is not a light node)")
 
 // reg is one method to register.
 type reg struct {
@@ -86,6 +100,8 @@ func Register(srv *rpc.Server, s *Service) error {
 		{"share.GetSamples", rpc.PermRead, s.ShareGetSamples, []string{"height", "coordinates"}},
 		{"share.GetRow", rpc.PermRead, s.ShareGetRow, []string{"height", "row"}},
 		{"share.GetEDS", rpc.PermRead, s.ShareGetEDS, []string{"height"}},
+		{"das.SamplingStats", rpc.PermRead, s.DASSamplingStats, nil},
+		{"das.WaitCatchUp", rpc.PermRead, s.DASWaitCatchUp, nil},
 		{"node.Info", rpc.PermAdmin, s.NodeInfo, nil},
 		{"node.Ready", rpc.PermRead, s.NodeReady, nil},
 	}
@@ -524,3 +540,21 @@ func (s *Service) NodeInfo(context.Context) (NodeInfoJSON, error) {
 
 // NodeReady reports whether the node serves requests.
 func (s *Service) NodeReady(context.Context) (bool, error) { return true, nil }
+
+// DASSamplingStats reports a light node's sampling progress (celestia-node's shape).
+func (s *Service) DASSamplingStats(ctx context.Context) (*das.SamplingStats, error) {
+	if s.Sampler == nil {
+		return nil, ErrNotSampling
+	}
+	st, err := s.Sampler.SamplingStats(ctx)
+	return &st, err
+}
+
+// DASWaitCatchUp blocks until a light node has sampled every height up to
+// the head it knew when called.
+func (s *Service) DASWaitCatchUp(ctx context.Context) error {
+	if s.Sampler == nil {
+		return ErrNotSampling
+	}
+	return s.Sampler.WaitCatchUp(ctx)
+}

@@ -20,9 +20,16 @@ func (s *Service) square(height uint64) (*Square, error) {
 	return sq, nil
 }
 
-// ShareSharesAvailable returns nil when the node holds the whole square at
-// height (a producer or full node stores every square it serves).
-func (s *Service) ShareSharesAvailable(_ context.Context, height uint64) error {
+// ShareSharesAvailable returns nil when the block at height is available:
+// on a light node, when sampling found it so; elsewhere, when the node holds
+// the whole square (and it matches the header).
+func (s *Service) ShareSharesAvailable(ctx context.Context, height uint64) error {
+	if s.Sampler != nil {
+		if err := s.checkHeight(height); err != nil {
+			return err
+		}
+		return s.Sampler.SharesAvailable(ctx, height)
+	}
 	_, err := s.square(height)
 	return err
 }

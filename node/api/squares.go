@@ -110,3 +110,7 @@ func (c *squareCache) insert(sq *Square) {
 func (s *Service) Prime(h *header.Header, eds *erasure.ExtendedSquare, dah *erasure.DAH) {
 	s.squares.insert(&Square{Header: h, EDS: eds, DAH: dah})
 }
+
+// Square returns the extended square at height, recomputed from the store
+// when it is not cached.
+func (s *Service) Square(height uint64) (*Square, error) { return s.squares.Get(height) }
