@@ -26,4 +26,10 @@ var (
 	ErrDAHMismatch = errors.New("erasure: square does not match the DAH")
 	// ErrCodec reports a failure inside the erasure codec.
 	ErrCodec = errors.New("erasure: codec failure")
+	// ErrUnrepairable reports that Repair was given too few cells to rebuild
+	// the square (or to prove why it cannot be rebuilt).
+	ErrUnrepairable = errors.New("erasure: not enough cells to repair the square")
+	// ErrByzantineData is wrapped by every *ByzantineError: the square
+	// committed to by the DAH is not a valid erasure coding, with evidence.
+	ErrByzantineData = errors.New("erasure: byzantine data")
 )

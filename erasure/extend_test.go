@@ -286,6 +286,8 @@ func (f failingCodec) Encode(axis [][]byte) error {
 	}
 }
 
+func (f failingCodec) ReconstructData(axis [][]byte) error { return errors.New("boom") }
+
 func TestExtendCodecErrorPropagates(t *testing.T) {
 	for _, workers := range []int{1, 2, 4} {
 		calls := make(chan struct{}, 5)

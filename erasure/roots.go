@@ -78,6 +78,25 @@ func (t *axisTrees) buildAxis(s *ExtendedSquare, a Axis, index int) error {
 	return nil
 }
 
+// buildShares is buildAxis for an axis given as its 2k shares (ShareSize
+// bytes each): index is the axis's row or column index, which with the
+// position decides the namespace prefix (the rule is the same for rows and
+// columns).
+func (t *axisTrees) buildShares(shares [][]byte, index int) error {
+	k := len(shares) / 2
+	t.tree.Reset()
+	for j, cell := range shares {
+		ns := t.parity
+		if index < k && j < k {
+			ns = cell[:NamespaceSize]
+		}
+		if err := t.tree.PushNamespaced(ns, cell); err != nil {
+			return fmt.Errorf("%w: axis %d, share %d: %w", ErrInvalidShare, index, j, err)
+		}
+	}
+	return nil
+}
+
 // DAH is a data availability header: the 2k row roots and the 2k column
 // roots of an extended square, RootSize bytes each. A DAH that exists is
 // well formed (see NewDAH); it is immutable and safe for concurrent use.
@@ -165,28 +184,74 @@ func (d *DAH) Equal(o *DAH) bool {
 // ComputeDAH computes the row and column roots of s: every axis is a
 // Celestia NMT (IgnoreMaxNamespace) whose leaves are the axis's shares,
 // each prefixed with its own namespace in Q0 and with the parity namespace
-// elsewhere. The work is split by axis over the Extender's workers. It
-// fails, wrapping ErrInvalidShare, if the namespaces of a Q0 row or column
-// decrease, and with ErrInvalidWidth for an empty square.
+// elsewhere. It fails, wrapping ErrInvalidShare, if the namespaces of a Q0
+// row or column decrease, and with ErrInvalidWidth for an empty square.
+//
+// The leaf node of cell (r, c) is the same in row tree r and column tree c
+// (the namespace prefix depends on the position only), so every cell is
+// hashed once: the row trees are built from the shares, and the column
+// trees from the row trees' leaf nodes. Between the two phases the leaf
+// nodes are kept compactly, column-major: the 32-byte digest of every cell
+// and the namespace of every Q0 cell (parity cells' namespace is implied),
+// 4k²·32 + k²·29 bytes, about 7.7 % of the square, kept by the Extender for
+// the next call. That is about 60·k² SHA-256 blocks instead of 96·k². Rows,
+// then columns, are split over the Extender's workers.
 func (e *Extender) ComputeDAH(s *ExtendedSquare) (*DAH, error) {
 	if s == nil || !validODSWidth(s.k) {
 		return nil, fmt.Errorf("%w: empty or invalid square", ErrInvalidWidth)
 	}
-	w := 2 * s.k
+	k, w := s.k, 2*s.k
 	d := &DAH{width: w, roots: make([]byte, 2*w*RootSize)}
-	workers := min(e.params.Workers, 2*w)
+	workers := min(e.params.Workers, w)
 	trees := e.getTrees(workers, w)
 	defer e.putTrees(trees)
-	err := forEach(workers, 2*w, func(wk, i int) error {
-		a, idx := Row, i
-		if i >= w {
-			a, idx = Col, i-w
-		}
+	store := e.getLeafStore(w*w*nmt.HashSize + k*k*NamespaceSize)
+	defer e.putLeafStore(store)
+	digests, namespaces := store[:w*w*nmt.HashSize], store[w*w*nmt.HashSize:]
+	const digestOff = 2 * NamespaceSize // of a node
+	err := forEach(workers, w, func(wk, r int) error {
 		t := trees[wk]
-		if err := t.buildAxis(s, a, idx); err != nil {
+		if err := t.buildAxis(s, Row, r); err != nil {
 			return err
 		}
-		t.tree.AppendRoot(d.roots[i*RootSize : i*RootSize : (i+1)*RootSize])
+		t.tree.AppendRoot(d.roots[r*RootSize : r*RootSize : (r+1)*RootSize])
+		var node [nmt.NodeSize]byte
+		for c := range w {
+			if _, err := t.tree.AppendLeafNode(node[:0], c); err != nil {
+				return fmt.Errorf("%w: row %d, share %d: %w", ErrInvalidShare, r, c, err) // unreachable
+			}
+			copy(digests[(c*w+r)*nmt.HashSize:], node[digestOff:])
+			if r < k && c < k {
+				copy(namespaces[(c*k+r)*NamespaceSize:], node[:NamespaceSize])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = forEach(workers, w, func(wk, c int) error {
+		t := trees[wk].tree
+		t.Reset()
+		var node [nmt.NodeSize]byte
+		copy(node[:], parityNamespace)
+		copy(node[NamespaceSize:], parityNamespace)
+		for r := range w {
+			if r < k && c < k {
+				ns := namespaces[(c*k+r)*NamespaceSize : (c*k+r+1)*NamespaceSize]
+				copy(node[:], ns)
+				copy(node[NamespaceSize:], ns)
+			} else if r == k && c < k {
+				copy(node[:], parityNamespace)
+				copy(node[NamespaceSize:], parityNamespace)
+			}
+			copy(node[digestOff:], digests[(c*w+r)*nmt.HashSize:(c*w+r+1)*nmt.HashSize])
+			if err := t.PushLeafNode(node[:]); err != nil {
+				return fmt.Errorf("%w: %s %d, share %d: %w", ErrInvalidShare, Col, c, r, err)
+			}
+		}
+		i := w + c
+		t.AppendRoot(d.roots[i*RootSize : i*RootSize : (i+1)*RootSize])
 		return nil
 	})
 	if err != nil {
@@ -225,6 +290,31 @@ func (e *Extender) getTrees(n, width int) []*axisTrees {
 		}
 	}
 	return out
+}
+
+// getLeafStore returns a buffer of n bytes for ComputeDAH's leaf nodes,
+// reusing the one an earlier call returned when it is large enough.
+func (e *Extender) getLeafStore(n int) []byte {
+	e.mu.Lock()
+	b := e.leafStore
+	if cap(b) >= n {
+		e.leafStore = nil
+	}
+	e.mu.Unlock()
+	if cap(b) < n {
+		return make([]byte, n)
+	}
+	return b[:n]
+}
+
+// putLeafStore keeps b for the next ComputeDAH unless a larger buffer is
+// already kept.
+func (e *Extender) putLeafStore(b []byte) {
+	e.mu.Lock()
+	if cap(b) > cap(e.leafStore) {
+		e.leafStore = b
+	}
+	e.mu.Unlock()
 }
 
 // putTrees keeps tree sets for later calls, at most Workers of them.

@@ -108,8 +108,9 @@ type Extender struct {
 	params Params
 	codec  Codec
 
-	mu    sync.Mutex
-	trees []*axisTrees // idle per-worker NMT state, at most params.Workers
+	mu        sync.Mutex
+	trees     []*axisTrees // idle per-worker NMT state, at most params.Workers
+	leafStore []byte       // ComputeDAH's leaf-node buffer, kept between calls
 }
 
 // NewExtender returns an Extender using codec, or a new LeopardCodec (the

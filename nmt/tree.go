@@ -51,8 +51,9 @@ func SizeHint(n int) Option {
 // Use New: the zero Tree works but has IgnoreMaxNamespace off.
 //
 // A Tree is not safe for concurrent use. Once its root has been computed and
-// until the next Push or Reset, its Prove methods, Root and AppendRoot only
-// read it and may be called concurrently.
+// until the next push or Reset, its Prove methods, Root, AppendRoot,
+// LeafNode, AppendLeafNode and SubtreeRoot only read it and may be called
+// concurrently.
 type Tree struct {
 	ignoreMax bool
 	n         int
@@ -131,6 +132,38 @@ func (t *Tree) PushNamespaced(ns, data []byte) error {
 	off := t.n * NodeSize
 	t.leaves = slices.Grow(t.leaves, NodeSize)[:off+NodeSize]
 	t.lh.hash(t.leaves[off:], ns, data)
+	t.n++
+	t.built = false
+	return nil
+}
+
+// PushLeafNode adds a leaf given by its node (as LeafNode, AppendLeafNode or
+// ComputeNamespacedLeafNode return it) instead of its data, so that a leaf
+// hashed once can be pushed into several trees: in an extended data square
+// the leaf of cell (r, c) is the same in row tree r and column tree c. The
+// node must be NodeSize bytes with equal minimum and maximum namespaces (a
+// leaf node's), and its namespace must not be below the previous leaf's.
+// The digest cannot be checked: the caller vouches for it. Errors wrap
+// ErrInvalidNodeSize, ErrInvalidNode, ErrOutOfOrder or ErrTreeFull.
+// PushLeafNode does not retain node.
+func (t *Tree) PushLeafNode(node []byte) error {
+	if len(node) != NodeSize {
+		return fmt.Errorf("%w: %d bytes, want %d", ErrInvalidNodeSize, len(node), NodeSize)
+	}
+	ns := node[:NamespaceSize]
+	if !bytes.Equal(ns, node[NamespaceSize:digestOff]) {
+		return fmt.Errorf("%w: leaf node with min namespace %s and max namespace %s", ErrInvalidNode, nsHex(ns), nsHex(node[NamespaceSize:digestOff]))
+	}
+	if t.n >= MaxLeaves {
+		return fmt.Errorf("%w: %d leaves", ErrTreeFull, t.n)
+	}
+	if t.n > 0 {
+		last := t.leaves[(t.n-1)*NodeSize:]
+		if bytes.Compare(ns, last[:NamespaceSize]) < 0 {
+			return fmt.Errorf("%w: leaf %d namespace %s after %s", ErrOutOfOrder, t.n, nsHex(ns), nsHex(last[:NamespaceSize]))
+		}
+	}
+	t.leaves = append(t.leaves, node...)
 	t.n++
 	t.built = false
 	return nil
@@ -222,6 +255,31 @@ func (t *Tree) LeafNode(i int) ([]byte, error) {
 		return nil, fmt.Errorf("%w: leaf %d of %d", ErrInvalidRange, i, t.n)
 	}
 	return bytes.Clone(t.node(0, i)), nil
+}
+
+// AppendLeafNode appends the node of leaf i to dst and returns the extended
+// slice; it does not allocate when dst has room for NodeSize more bytes.
+// Like Root it only reads the tree.
+func (t *Tree) AppendLeafNode(dst []byte, i int) ([]byte, error) {
+	if i < 0 || i >= t.n {
+		return dst, fmt.Errorf("%w: leaf %d of %d", ErrInvalidRange, i, t.n)
+	}
+	return append(dst, t.node(0, i)...), nil
+}
+
+// SubtreeRoot returns a copy of the kept root of the aligned subtree over
+// the leaves [start, end): end − start must be a power of two that divides
+// start, and end ≤ Size(). These are the subtree roots of Celestia's blob
+// share commitments (see ToLeafRanges). A single leaf gives its leaf node.
+// It costs O(1) once the tree is built; errors wrap ErrInvalidRange.
+func (t *Tree) SubtreeRoot(start, end int) ([]byte, error) {
+	size := end - start
+	if start < 0 || end > t.n || size <= 0 || size&(size-1) != 0 || start&(size-1) != 0 {
+		return nil, fmt.Errorf("%w: [%d, %d) is not an aligned power-of-two subtree of %d leaves", ErrInvalidRange, start, end, t.n)
+	}
+	t.build()
+	h := bits.TrailingZeros(uint(size))
+	return bytes.Clone(t.node(h, start>>h)), nil
 }
 
 // Prove returns the proof of the single leaf i; see ProveRange.
