@@ -26,9 +26,16 @@ type LocalNetParams struct {
 	BlockInterval  time.Duration
 	MaxSquareWidth int
 	Samples        int // per height on light nodes
-	Logger         *slog.Logger
+	// ProducerRPC and ProducerMetrics are the producer's listen addresses
+	// (empty: a free loopback port for RPC, no metrics). Other nodes use
+	// free loopback ports and no metrics.
+	ProducerRPC, ProducerMetrics string
+	Logger                       *slog.Logger
 	// OnSampled, if set, gets every light node's verdicts (node name first).
 	OnSampled func(name string, r das.Record)
+	// configure, if set (by this package's fault tests), adjusts each node
+	// after it is built and before it runs.
+	configure func(name string, n *Node)
 }
 
 // LocalNode is one node of a local network.
@@ -75,7 +82,7 @@ func StartLocalNet(ctx context.Context, p LocalNetParams) (*LocalNet, error) {
 			if err := gen.Save(filepath.Join(home, config.GenesisFile)); err != nil {
 				return nil, err
 			}
-			if err := copySecret(prodHome, home, ln.Secret); err != nil {
+			if err := copySecret(prodHome, home); err != nil {
 				return nil, err
 			}
 		}
@@ -83,6 +90,12 @@ func StartLocalNet(ctx context.Context, p LocalNetParams) (*LocalNet, error) {
 		cfg.Home = home
 		cfg.RPC.Addr = "127.0.0.1:0"
 		cfg.Metrics.Addr = ""
+		if role == config.RoleProducer {
+			if p.ProducerRPC != "" {
+				cfg.RPC.Addr = p.ProducerRPC
+			}
+			cfg.Metrics.Addr = p.ProducerMetrics
+		}
 		cfg.P2P.Listen = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
 		cfg.P2P.Bootstrap = bootstrap
 		if p.Samples > 0 {
@@ -94,6 +107,9 @@ func StartLocalNet(ctx context.Context, p LocalNetParams) (*LocalNet, error) {
 		}
 		if p.OnSampled != nil {
 			n.OnSampled(func(r das.Record) { p.OnSampled(name, r) })
+		}
+		if p.configure != nil {
+			p.configure(name, n)
 		}
 		ln.wg.Add(1)
 		go func() {
@@ -176,7 +192,7 @@ func localGenesis(home string, p LocalNetParams) (*config.Genesis, error) {
 
 // copySecret gives a node the network's RPC secret, so one token works on
 // every node of the local network.
-func copySecret(from, to string, secret []byte) error {
+func copySecret(from, to string) error {
 	path := config.KeyPath(to, config.JWTSecretFile)
 	if _, err := os.Stat(path); err == nil {
 		return nil

@@ -3,8 +3,11 @@ package node
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tessera-da/tessera/erasure"
 
 	"github.com/tessera-da/tessera/blob"
 	"github.com/tessera-da/tessera/node/das"
@@ -83,4 +86,143 @@ func TestLocalNetSampling(t *testing.T) {
 			}
 		}
 	}
+}
+
+// sampledNet runs a local network and records light nodes' verdicts.
+type sampledNet struct {
+	*LocalNet
+	mu      sync.Mutex
+	verdict map[string]map[uint64]das.Record
+}
+
+func startSampledNet(t *testing.T, ctx context.Context, full, light int, configure func(string, *Node)) *sampledNet {
+	t.Helper()
+	sn := &sampledNet{verdict: map[string]map[uint64]das.Record{}}
+	ln, err := StartLocalNet(ctx, LocalNetParams{
+		Base: t.TempDir(), ChainID: "fault-test", Full: full, Light: light,
+		BlockInterval: 300 * time.Millisecond, MaxSquareWidth: 16, Samples: 16,
+		OnSampled: func(name string, r das.Record) {
+			sn.mu.Lock()
+			defer sn.mu.Unlock()
+			if sn.verdict[name] == nil {
+				sn.verdict[name] = map[uint64]das.Record{}
+			}
+			sn.verdict[name][r.Height] = r
+		},
+		configure: configure,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sn.LocalNet = ln
+	return sn
+}
+
+// waitFor polls cond until it holds or ctx ends.
+func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out waiting for %s", what)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// TestWithheldBlockNeverAvailable: a producer that serves nothing of one
+// block (far more than a quarter withheld): no light node reports it
+// available, and later heights are still sampled and found available.
+func TestWithheldBlockNeverAvailable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs libp2p nodes; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	const withheld = 4
+	sn := startSampledNet(t, ctx, 1, 2, func(name string, n *Node) {
+		if name == "producer" {
+			n.withhold = func(h uint64) bool { return h == withheld }
+		}
+		n.squareBudget = 2 * time.Second
+	})
+	defer func() { cancel(); _ = sn.Wait() }()
+	waitFor(t, ctx, "light nodes to sample past the withheld block", func() bool {
+		sn.mu.Lock()
+		defer sn.mu.Unlock()
+		for _, l := range []string{"light-1", "light-2"} {
+			for h := uint64(withheld + 1); h <= withheld+4; h++ {
+				if r, ok := sn.verdict[l][h]; !ok || !r.Available {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	sn.mu.Lock()
+	defer sn.mu.Unlock()
+	for _, l := range []string{"light-1", "light-2"} {
+		if r, ok := sn.verdict[l][withheld]; ok && r.Available {
+			t.Fatalf("%s reports the withheld block available: %+v", l, r)
+		}
+	}
+	for _, n := range sn.Nodes[3:] {
+		if err := n.Node.svc.ShareSharesAvailable(ctx, withheld); err == nil {
+			t.Fatalf("%s: share.SharesAvailable says the withheld block is available", n.Name)
+		}
+	}
+}
+
+// TestBadEncodingProven: a producer commits to a badly encoded square; a
+// full node proves it and every light node stops treating the block as
+// available within seconds, also after a restart.
+func TestBadEncodingProven(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs libp2p nodes; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var bad atomic.Uint64
+	sn := startSampledNet(t, ctx, 1, 2, func(name string, n *Node) {
+		if name == "producer" {
+			calls := 0
+			n.Producer().SetTamper(func(eds *erasure.ExtendedSquare) {
+				calls++
+				if calls == 5 && eds.ODSWidth() >= 1 {
+					// Corrupt one parity cell of row 0 (Q1).
+					c := eds.Cell(0, eds.ODSWidth())
+					c[100] ^= 0xff
+					bad.Store(uint64(calls))
+				}
+			})
+		}
+		n.squareBudget = 10 * time.Second
+	})
+	defer func() { cancel(); _ = sn.Wait() }()
+	waitFor(t, ctx, "a bad block", func() bool { return bad.Load() != 0 })
+	badHeight := bad.Load() // blocks are built in height order from 1
+	waitFor(t, ctx, "every node to hold the fraud proof", func() bool {
+		for _, n := range sn.Nodes {
+			if _, err := n.Node.st.GetRecord(fraudBucket, heightKey(badHeight)); err != nil {
+				return false
+			}
+		}
+		return true
+	})
+	for _, n := range sn.Nodes {
+		if err := n.Node.svc.ShareSharesAvailable(ctx, badHeight); err == nil {
+			t.Fatalf("%s reports the badly encoded block available", n.Name)
+		}
+	}
+	sn.mu.Lock()
+	for _, l := range []string{"light-1", "light-2"} {
+		if r, ok := sn.verdict[l][badHeight]; ok && r.Available && !r.Fraud {
+			// A verdict from before the proof arrived may say available;
+			// the fraud mark must have replaced it.
+			if err := sn.Nodes[0].Node.svc.ShareSharesAvailable(ctx, badHeight); err == nil {
+				t.Fatalf("%s still trusts block %d", l, badHeight)
+			}
+		}
+	}
+	sn.mu.Unlock()
 }

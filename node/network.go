@@ -70,6 +70,12 @@ func (n *Node) startNetwork(ctx context.Context) (*network, error) {
 		}
 	}()
 	gp := headersync.DefaultGossipParams(n.gen.ChainID, producers)
+	gp.Fraud = func(_ context.Context, data []byte) error {
+		_, err := n.verifyFraud(data)
+		return err
+	}
+	gp.OnInvalid = func(p peer.ID) { h.Pool().Report(p, false) }
+	gp.Logger = n.log
 	if nw.gossip, err = headersync.NewGossip(h.PubSub(), gp); err != nil {
 		return nil, err
 	}
@@ -198,13 +204,32 @@ func (nw *network) publish(h *header.Header) {
 	}
 }
 
-// onFraud is set below once fraud proofs are wired.
-func (nw *network) onFraud(data []byte) {}
+// onFraud records every fraud proof the topic delivers (already validated
+// by the topic validator; checked again, as the validator may have ignored
+// it for a height not synced yet).
+func (nw *network) onFraud(data []byte) {
+	if height, err := nw.n.verifyFraud(data); err == nil {
+		nw.n.recordFraud(height, data)
+	}
+}
+
+// publishFraud records and gossips a fraud proof this node built.
+func (nw *network) publishFraud(height uint64, data []byte) {
+	nw.n.recordFraud(height, data)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := nw.gossip.PublishFraud(ctx, data); err != nil {
+		nw.n.log.Warn("gossiping a fraud proof", "height", height, "err", err)
+	}
+}
 
 // storeSource serves a producer's or full node's stored squares and headers.
 type storeSource struct{ n *Node }
 
 func (s *storeSource) Square(height uint64) (*erasure.ExtendedSquare, *erasure.DAH, error) {
+	if s.n.withhold != nil && s.n.withhold(height) {
+		return nil, nil, fmt.Errorf("%w: withheld", exchange.ErrNotFound)
+	}
 	sq, err := s.n.svc.Square(height)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -313,12 +338,14 @@ func (f *fullHeaders) HeaderByHeight(height uint64) (*header.Header, error) {
 
 func (f *fullHeaders) PutHeader(h *header.Header) error {
 	n := f.nw.n
-	ctx, cancel := context.WithTimeout(context.Background(), squareFetchBudget)
+	ctx, cancel := context.WithTimeout(context.Background(), n.squareBudget)
 	defer cancel()
-	for {
+	for round := 0; ; round++ {
+		mismatch := false
 		for _, p := range f.nw.peers() {
 			eds, dah, err := f.nw.client.Square(ctx, p, h)
 			if err != nil {
+				mismatch = mismatch || exchange.IsBadPeer(err)
 				continue
 			}
 			ods := odsOf(eds)
@@ -332,6 +359,20 @@ func (f *fullHeaders) PutHeader(h *header.Header) error {
 			}
 			n.svc.Prime(h, eds, dah)
 			return nil
+		}
+		if mismatch && round >= 1 {
+			// The square peers serve does not extend to the header's data
+			// root: either they lie or the producer encoded it badly. The
+			// committed rows tell which; bad encoding is proven to everyone.
+			if fraud, err := f.nw.proveBadEncoding(ctx, h); err == nil {
+				if err := n.st.PutHeader(h); err != nil {
+					return err
+				}
+				f.nw.publishFraud(h.Height, fraud)
+				return nil
+			} else {
+				n.log.Debug("no bad-encoding proof", "height", h.Height, "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -49,7 +49,14 @@ type Node struct {
 	metAddr     net.Addr
 	net         *network
 	onSampledFn func(das.Record)
-	ready       chan struct{}
+	fraudFrom   uint64 // lowest height proven badly encoded, 0 if none
+	// withhold, set only by fault-injection tests, makes the node refuse
+	// to serve the squares of the heights it returns true for.
+	withhold func(height uint64) bool
+	// squareBudget bounds how long a full node tries to get a block's
+	// square before storing the header alone.
+	squareBudget time.Duration
+	ready        chan struct{}
 }
 
 // OnSampled sets a function called with each height's sampling verdict on
@@ -71,7 +78,7 @@ func New(cfg config.Config, gen *config.Genesis, log *slog.Logger) (*Node, error
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", cfg.StorePath(), err)
 	}
-	n := &Node{cfg: cfg, gen: gen, log: log, st: st, ready: make(chan struct{})}
+	n := &Node{cfg: cfg, gen: gen, log: log, st: st, ready: make(chan struct{}), squareBudget: squareFetchBudget}
 	ok := false
 	defer func() {
 		if !ok {
@@ -141,6 +148,9 @@ func New(cfg config.Config, gen *config.Genesis, log *slog.Logger) (*Node, error
 		if err := api.Register(n.rpcSrv, n.svc); err != nil {
 			return nil, err
 		}
+	}
+	if err := n.loadFraud(); err != nil {
+		return nil, err
 	}
 	ok = true
 	return n, nil
@@ -212,6 +222,9 @@ func (n *Node) Run(ctx context.Context) error {
 		n.mu.Unlock()
 		if nw.das != nil {
 			n.svc.Sampler = nw.das
+			if n.fraudFrom > 0 {
+				nw.das.MarkFraud(n.fraudFrom)
+			}
 		}
 		n.log.Info("p2p listening", "id", nw.host.ID().String(), "addrs", fmt.Sprint(nw.host.Addrs()))
 		wg.Add(1)

@@ -22,9 +22,10 @@ var (
 	// ErrTimeout is the failure the machine records for a coordinate whose
 	// request got no answer within Params.Deadline ticks.
 	ErrTimeout = errors.New("sampling: request timed out")
-	// ErrNoHeader is the failure recorded for a height whose header the
-	// driver did not supply within (Params.Retries+1)·Params.Deadline ticks.
-	ErrNoHeader = errors.New("sampling: header not supplied")
+	// ErrNoHeader is the state reported (Stats) for a height whose header
+	// the driver has not supplied within Params.Deadline ticks; the header
+	// is asked for again every Deadline ticks.
+	ErrNoHeader = errors.New("sampling: waiting for the header")
 	// ErrFraud is the reason given for a height marked fraudulent.
 	ErrFraud = errors.New("sampling: fraud proven")
 )
@@ -154,7 +155,10 @@ type Result struct {
 	// random coordinates was reported verified.
 	Available bool
 	// Confidence is Confidence(k, s) for an available height (1 when the
-	// whole square was sampled), 0 otherwise.
+	// whole square was sampled), 0 otherwise. When earlier rounds of the
+	// height failed, each drew fresh coordinates and so gave a withholding
+	// producer another chance: after r rounds it is the union bound
+	// max(0, 1 − r·(1 − Confidence(k, s))).
 	Confidence float64
 	// Sampled is the number of distinct coordinates verified.
 	Sampled int
@@ -435,10 +439,11 @@ func (m *Machine) AddHeader(h Header) error {
 // bad proof, timeout). Each coordinate of a request is reported at most
 // once. A verified sample counts even when it answers an earlier request;
 // a failure counts only when it answers the coordinate's current request.
-// Reports for finished heights or unknown coordinates are ignored.
+// Reports for finished heights, unknown coordinates or another header's
+// data root are ignored.
 func (m *Machine) Sampled(r Request, c Coord, verified bool, err error) {
 	j := m.jobs[r.Height]
-	if j == nil || !j.haveHdr {
+	if j == nil || !j.haveHdr || r.DataRoot != j.hdr.DataRoot || r.Width != 2*j.hdr.K {
 		return
 	}
 	i, ok := slices.BinarySearchFunc(j.coords, c, cmpCoord)
@@ -502,11 +507,8 @@ func (m *Machine) Tick() {
 		if !j.haveHdr {
 			if m.tick-j.hdrAsked >= m.p.Deadline {
 				j.hdrAsks++
-				if j.hdrAsks > m.p.Retries {
-					m.finish(j, false, ErrNoHeader)
-				} else {
-					m.askHeader(j)
-				}
+				j.lastErr = fmt.Errorf("%w (asked %d times)", ErrNoHeader, j.hdrAsks+1)
+				m.askHeader(j)
 			}
 			continue
 		}
@@ -579,7 +581,7 @@ func (m *Machine) attach(j *job, h Header) {
 		return
 	}
 	slices.SortFunc(cs, cmpCoord)
-	j.hdr, j.haveHdr, j.coords = h, true, cs
+	j.hdr, j.haveHdr, j.coords, j.lastErr = h, true, cs, nil
 	j.st = make([]coordState, len(cs))
 	for i := range j.st {
 		j.st[i].queued = true
@@ -596,6 +598,12 @@ func (m *Machine) finish(j *job, available bool, err error) {
 		r.Confidence = 1
 		if w := 2 * j.hdr.K; len(j.coords) < w*w {
 			r.Confidence = Confidence(j.hdr.K, len(j.coords))
+			if f := m.failed[j.height]; f != nil {
+				// Each round drew fresh coordinates, so each gave a
+				// withholding producer another chance: union bound.
+				miss := float64(f.rounds+1) * (1 - r.Confidence)
+				r.Confidence = max(0, 1-miss)
+			}
 		}
 		delete(m.failed, j.height)
 		if j.height > m.sampledHead {

@@ -305,7 +305,7 @@ func (s *sim) ready() {
 					s.t.Fatalf("height %d available with withheld cell %v", h, c)
 				}
 			}
-			if d.Sampled != want || d.Confidence <= 0 {
+			if d.Sampled != want || d.Confidence < 0 || d.Confidence > 1 {
 				s.t.Fatalf("result %+v", d)
 			}
 			if s.fraud != 0 && h >= s.fraud {
@@ -671,4 +671,28 @@ func ExampleMachine() {
 	// Output:
 	// request: height 1, 4 coordinates of a 8-wide square
 	// height 1 available=true confidence=0.8621
+}
+
+// A report whose request names another data root or width than the
+// header being sampled is ignored, verified or not.
+func TestSampledForeignRequest(t *testing.T) {
+	p := DefaultParams()
+	p.Samples = 2
+	m, _ := NewMachine(p, &counterReader{}, nil)
+	_ = m.AddHeader(Header{Height: 1, K: 4, DataRoot: testRoot(1)})
+	r := m.Ready().Requests[0]
+	m.Advance()
+	for _, forge := range []func(*Request){
+		func(r *Request) { r.DataRoot = testRoot(2) },
+		func(r *Request) { r.Width = 16 },
+	} {
+		f := r
+		forge(&f)
+		for _, c := range r.Coords {
+			m.Sampled(f, c, true, nil)
+		}
+	}
+	if s := m.Stats(); len(s.Workers) != 1 || s.Workers[0].Verified != 0 {
+		t.Fatalf("foreign reports counted: %+v", s)
+	}
 }

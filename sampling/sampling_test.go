@@ -117,5 +117,5 @@ func FuzzParseSampleID(f *testing.F) {
 func ExampleSamplesFor() {
 	s, _ := SamplesFor(0.99)
 	fmt.Printf("%d samples: %.4f at k=128\n", s, Confidence(128, s))
-	// Output: 17 samples: 0.9925 at k=128
+	// Output: 17 samples: 0.9931 at k=128
 }

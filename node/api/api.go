@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/tessera-da/tessera/blob"
 	"github.com/tessera-da/tessera/node/chain"
@@ -50,6 +51,29 @@ type Service struct {
 	Sampler Sampler
 
 	squares *squareCache
+
+	fraudMu sync.Mutex
+	fraud   map[uint64]bool // heights proven badly encoded
+}
+
+// ErrFraud is returned for blocks proven badly encoded.
+var ErrFraud = errors.New("share: the block is proven badly encoded (bad-encoding fraud proof)")
+
+// SetFraud marks a height as proven badly encoded: it is never reported
+// available again.
+func (s *Service) SetFraud(height uint64) {
+	s.fraudMu.Lock()
+	defer s.fraudMu.Unlock()
+	if s.fraud == nil {
+		s.fraud = map[uint64]bool{}
+	}
+	s.fraud[height] = true
+}
+
+func (s *Service) isFraud(height uint64) bool {
+	s.fraudMu.Lock()
+	defer s.fraudMu.Unlock()
+	return s.fraud[height]
 }
 
 // Sampler is a light node's data availability sampler.

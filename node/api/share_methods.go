@@ -24,6 +24,9 @@ func (s *Service) square(height uint64) (*Square, error) {
 // on a light node, when sampling found it so; elsewhere, when the node holds
 // the whole square (and it matches the header).
 func (s *Service) ShareSharesAvailable(ctx context.Context, height uint64) error {
+	if s.isFraud(height) {
+		return fmt.Errorf("%w: height %d", ErrFraud, height)
+	}
 	if s.Sampler != nil {
 		if err := s.checkHeight(height); err != nil {
 			return err

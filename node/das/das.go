@@ -123,9 +123,11 @@ type DASer struct {
 	unsaved   map[uint64]Record // verdicts not stored yet
 	pendingCP *sampling.Checkpoint
 	waiters   []chan struct{}
+	errLogged bool // the machine's Err was logged
 	cancel    context.CancelFunc
 	loopDone  chan struct{}
 
+	lifecycle sync.Mutex // serialises Start and Stop
 	persistMu sync.Mutex // serialises writes; taken before mu
 	kick      chan struct{}
 	wg        sync.WaitGroup // fetch and header goroutines
@@ -162,6 +164,8 @@ func New(cfg Config, deps Deps) (*DASer, error) {
 // the start-up. A stored checkpoint that does not parse is an error
 // (wrapping ErrCorrupt): starting afresh could forget a fraud verdict.
 func (d *DASer) Start(ctx context.Context) error {
+	d.lifecycle.Lock()
+	defer d.lifecycle.Unlock()
 	d.mu.Lock()
 	if d.running {
 		d.mu.Unlock()
@@ -212,6 +216,8 @@ func (d *DASer) Start(ctx context.Context) error {
 // stores the verdicts and a final checkpoint. Heights being sampled are
 // sampled again after the next Start.
 func (d *DASer) Stop(ctx context.Context) error {
+	d.lifecycle.Lock()
+	defer d.lifecycle.Unlock()
 	d.mu.Lock()
 	if !d.running {
 		d.mu.Unlock()
@@ -343,7 +349,8 @@ func (d *DASer) process(ctx context.Context) {
 	if rd.Checkpoint != nil {
 		d.pendingCP = rd.Checkpoint
 	}
-	if err := d.m.Err(); err != nil {
+	if err := d.m.Err(); err != nil && !d.errLogged {
+		d.errLogged = true
 		d.log.Error("das: sampling stopped", "err", err)
 	}
 	d.mu.Unlock()

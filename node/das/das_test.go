@@ -499,7 +499,6 @@ func TestRecordEncoding(t *testing.T) {
 	for _, b := range [][]byte{
 		nil, {2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},
 		Record{Available: true, Fraud: true, Confidence: 0.5, Sampled: 1}.marshal(),
-		Record{Available: true, Sampled: 1}.marshal(),
 		Record{Confidence: 0.5}.marshal(),
 		Record{Available: true, Confidence: math.NaN(), Sampled: 1}.marshal(),
 		Record{Available: true, Confidence: 2, Sampled: 1}.marshal(),
@@ -521,8 +520,8 @@ func FuzzParseRecord(f *testing.F) {
 			}
 			return
 		}
-		if r.Available && r.Confidence <= 0 {
-			t.Fatalf("available without confidence: %+v", r)
+		if r.Available && (r.Sampled == 0 || r.Fraud) || !r.Available && r.Confidence != 0 {
+			t.Fatalf("inconsistent record accepted: %+v", r)
 		}
 		if again, _ := parseRecord(7, r.marshal()); again != r {
 			t.Fatalf("round trip %+v → %+v", r, again)

@@ -68,7 +68,7 @@ func parseRecord(height uint64, b []byte) (Record, error) {
 		return Record{}, fmt.Errorf("%w: result flags %#x for height %d", ErrCorrupt, f, height)
 	case !(c >= 0 && c <= 1):
 		return Record{}, fmt.Errorf("%w: confidence %v for height %d", ErrCorrupt, c, height)
-	case r.Available && (r.Fraud || c == 0 || r.Sampled == 0):
+	case r.Available && (r.Fraud || r.Sampled == 0):
 		return Record{}, fmt.Errorf("%w: inconsistent available result for height %d", ErrCorrupt, height)
 	case !r.Available && c != 0:
 		return Record{}, fmt.Errorf("%w: unavailable result with confidence for height %d", ErrCorrupt, height)

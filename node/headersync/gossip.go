@@ -154,10 +154,10 @@ func (v *headerValidator) validate(data []byte, local bool) (pubsub.ValidationRe
 	if local {
 		return pubsub.ValidationAccept, h, nil
 	}
-	if head != nil && h.Height == headHeight+1 {
-		if err := h.Verify(v.chainID, v.producers, head); err != nil {
-			return pubsub.ValidationReject, nil, err // a fork of the verified chain
-		}
+	if head != nil && h.Height == headHeight+1 && (h.PrevHash != head.Hash() || h.Time.Before(head.Time)) {
+		// A fork of the verified chain (the checks of header.Verify with
+		// prev, whose signature check is done above).
+		return pubsub.ValidationReject, nil, fmt.Errorf("%w: height %d does not extend head %s", header.ErrNotChained, h.Height, head.Hash())
 	}
 	raise(&v.target, h.Height)
 	if h.Height-headHeight > v.maxAhead {
@@ -267,12 +267,22 @@ func NewGossip(ps *pubsub.PubSub, p GossipParams) (*Gossip, error) {
 // leave cancels subscriptions, closes topics and removes validators
 // (whatever was set up).
 func (g *Gossip) leave() {
+	g.wg.Wait()
+	// Cancel is asynchronous: wait (briefly) until each subscription is
+	// closed, or Topic.Close would refuse to close a topic still in use.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
 	for _, s := range []*pubsub.Subscription{g.hdrSub, g.frSub} {
-		if s != nil {
-			s.Cancel()
+		if s == nil {
+			continue
+		}
+		s.Cancel()
+		for {
+			if _, err := s.Next(ctx); err != nil {
+				break
+			}
 		}
 	}
-	g.wg.Wait()
 	for _, t := range []*pubsub.Topic{g.hdr, g.fraud} {
 		if t != nil {
 			_ = t.Close()

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -38,7 +37,7 @@ func TestGossipReachesAll(t *testing.T) {
 	for _, n := range nodes {
 		ids = append(ids, n.h.ID())
 	}
-	waitGossipTo(t, prod, ids...)
+	waitMesh(t, prod, HeaderTopic(testChain), ids...)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	for _, h := range chain {
@@ -100,7 +99,7 @@ func TestForgedGossipRejected(t *testing.T) {
 		t.Fatal(err)
 	}
 	runSyncer(t, s)
-	waitGossipTo(t, prod, victim.h.ID())
+	waitMesh(t, prod, HeaderTopic(testChain), victim.h.ID())
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := prod.g.Publish(ctx, chain[0]); err != nil {
@@ -109,7 +108,7 @@ func TestForgedGossipRejected(t *testing.T) {
 	rec.waitHeight(t, 1, 10*time.Second)
 
 	r := startRogue(t, 3, 0, victim.addrs()...)
-	waitGossipTo(t, r.n, victim.h.ID())
+	waitMesh(t, r.n, HeaderTopic(testChain), victim.h.ID())
 	badSig := *chain[1]
 	badSig.DataRoot[0] ^= 1
 	forged := []*header.Header{
@@ -167,7 +166,7 @@ func TestLateStartCatchesUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	runSyncer(t, s)
-	waitGossipTo(t, prod, late.h.ID())
+	waitMesh(t, prod, HeaderTopic(testChain), late.h.ID())
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	// The producer goes on producing while the node catches up.
@@ -221,7 +220,7 @@ func TestOversizedDropped(t *testing.T) {
 	}
 	runSyncer(t, s)
 	r := startRogue(t, 3, 8<<20, victim.addrs()...)
-	waitGossipTo(t, r.n, victim.h.ID())
+	waitMesh(t, r.n, HeaderTopic(testChain), victim.h.ID())
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	// Over a header's size, under the router's limit: rejected.
@@ -242,7 +241,7 @@ func TestOversizedDropped(t *testing.T) {
 		t.Fatalf("stats %+v: an oversized message reached a validator", st)
 	}
 	// The victim still takes honest headers.
-	waitGossipTo(t, prod, victim.h.ID())
+	waitMesh(t, prod, HeaderTopic(testChain), victim.h.ID())
 	for _, h := range chain {
 		if err := prod.g.Publish(ctx, h); err != nil {
 			t.Fatal(err)
@@ -275,8 +274,7 @@ func TestFraudTopic(t *testing.T) {
 	got := make(chan []byte, 4)
 	cancelSub := b.g.SubscribeFraud(func(d []byte) { got <- d })
 	defer cancelSub()
-	waitGossipTo(t, a, b.h.ID())
-	eventually(t, 10*time.Second, "fraud topic peers", func() bool { return len(a.g.fraud.ListPeers()) >= 1 })
+	waitMesh(t, a, FraudTopic(testChain), b.h.ID())
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := a.g.PublishFraud(ctx, []byte("bad")); err == nil {
@@ -294,10 +292,7 @@ func TestFraudTopic(t *testing.T) {
 		t.Fatal("fraud proof not delivered")
 	}
 	r := startRogue(t, 3, 0, b.addrs()...)
-	waitGossipTo(t, r.n, b.h.ID())
-	eventually(t, 10*time.Second, "rogue sees b on the fraud topic", func() bool {
-		return slices.Contains(r.n.g.fraud.ListPeers(), b.h.ID())
-	})
+	waitMesh(t, r.n, FraudTopic(testChain), b.h.ID())
 	for _, m := range [][]byte{[]byte("garbage"), []byte("wait-1"), bytes.Repeat([]byte("p"), 2048)} {
 		if err := r.n.g.fraud.Publish(ctx, m); err != nil {
 			t.Fatal(err)
@@ -314,5 +309,28 @@ func TestFraudTopic(t *testing.T) {
 	case d := <-got:
 		t.Fatalf("handler got %q from the rogue", d)
 	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// TestGossipCloseRejoin: Close leaves both topics cleanly, so the same
+// router can join them again.
+func TestGossipCloseRejoin(t *testing.T) {
+	n := startNode(t, config.RoleFull, 1, nil)
+	for i := 0; i < 3; i++ {
+		if err := n.g.Close(); err != nil {
+			t.Fatal(err)
+		}
+		g, err := NewGossip(n.h.PubSub(), DefaultGossipParams(testChain, producers))
+		if err != nil {
+			t.Fatalf("rejoin %d: %v", i, err)
+		}
+		n.g = g
+	}
+	n.g.Close()
+	if err := n.g.Publish(context.Background(), makeChain(1)[0]); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Publish after Close: %v", err)
+	}
+	if _, err := NewGossip(n.h.PubSub(), GossipParams{ChainID: testChain}); !errors.Is(err, ErrInvalidParams) {
+		t.Fatalf("NewGossip without producers: %v", err)
 	}
 }

@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/network"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/tessera-da/tessera/node/config"
 	"github.com/tessera-da/tessera/node/header"
@@ -237,8 +237,9 @@ func syncParams(store HeaderStore, f RangeFetcher, g *Gossip, rec *recorder) Syn
 
 // node is a test host with its gossip.
 type node struct {
-	h *p2p.Host
-	g *Gossip
+	h    *p2p.Host
+	g    *Gossip
+	mesh *meshTracer
 }
 
 // startNode starts a loopback host of role and joins the topics.
@@ -249,6 +250,8 @@ func startNode(t *testing.T, role config.Role, seed byte, gp *GossipParams, boot
 	p.Bootstrap = bootstrap
 	p.PoolRefresh = 300 * time.Millisecond
 	p.DialTimeout = 2 * time.Second
+	mesh := newMeshTracer()
+	p.PubSubOptions = []pubsub.Option{pubsub.WithRawTracer(mesh)}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	h, err := p2p.New(ctx, p)
@@ -265,7 +268,7 @@ func startNode(t *testing.T, role config.Role, seed byte, gp *GossipParams, boot
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { g.Close() })
-	return &node{h: h, g: g}
+	return &node{h: h, g: g, mesh: mesh}
 }
 
 func (n *node) addrs() []string {
@@ -276,31 +279,57 @@ func (n *node) addrs() []string {
 	return out
 }
 
-// waitGossipTo waits until n can gossip to each of peers: n knows they
-// joined the header topic and has its own pubsub stream open to them (a
-// message published before that stream exists is not sent to the peer).
-func waitGossipTo(t *testing.T, n *node, peers ...peer.ID) {
+// meshTracer records the peers each topic's mesh has grafted.
+type meshTracer struct {
+	mu     sync.Mutex
+	grafts map[string][]peer.ID
+}
+
+func newMeshTracer() *meshTracer { return &meshTracer{grafts: map[string][]peer.ID{}} }
+
+func (m *meshTracer) Graft(p peer.ID, topic string) {
+	m.mu.Lock()
+	m.grafts[topic] = append(m.grafts[topic], p)
+	m.mu.Unlock()
+}
+
+func (m *meshTracer) grafted(topic string, p peer.ID) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Contains(m.grafts[topic], p)
+}
+
+func (*meshTracer) AddPeer(peer.ID, protocol.ID)                         {}
+func (*meshTracer) RemovePeer(peer.ID)                                   {}
+func (*meshTracer) OnNewOutboundStream(peer.ID, protocol.ID)             {}
+func (*meshTracer) OnClosedOutboundStream(peer.ID)                       {}
+func (*meshTracer) Join(string)                                          {}
+func (*meshTracer) Leave(string)                                         {}
+func (*meshTracer) Prune(peer.ID, string)                                {}
+func (*meshTracer) ValidateMessage(*pubsub.Message)                      {}
+func (*meshTracer) DeliverMessage(*pubsub.Message)                       {}
+func (*meshTracer) RejectMessage(*pubsub.Message, string)                {}
+func (*meshTracer) DuplicateMessage(*pubsub.Message)                     {}
+func (*meshTracer) ThrottlePeer(peer.ID)                                 {}
+func (*meshTracer) RecvRPC(*pubsub.RPC)                                  {}
+func (*meshTracer) SendRPC(*pubsub.RPC, peer.ID)                         {}
+func (*meshTracer) SendRPCCompleted(*pubsub.RPC, peer.ID, time.Duration) {}
+func (*meshTracer) DropRPC(*pubsub.RPC, peer.ID)                         {}
+func (*meshTracer) UndeliverableMessage(*pubsub.Message)                 {}
+
+// waitMesh waits until n's mesh for topic holds each of peers: gossipsub
+// sends a node's publishes to its mesh, which forms at the first heartbeat
+// (1 s) after peers join.
+func waitMesh(t *testing.T, n *node, topic string, peers ...peer.ID) {
 	t.Helper()
-	eventually(t, 10*time.Second, "gossip streams to every peer", func() bool {
-		inTopic := n.g.hdr.ListPeers()
+	eventually(t, 10*time.Second, "mesh holds every peer", func() bool {
 		for _, p := range peers {
-			if !slices.Contains(inTopic, p) || !hasOutboundGossip(n.h, p) {
+			if !n.mesh.grafted(topic, p) {
 				return false
 			}
 		}
 		return true
 	})
-}
-
-func hasOutboundGossip(h *p2p.Host, p peer.ID) bool {
-	for _, c := range h.Host().Network().ConnsToPeer(p) {
-		for _, s := range c.GetStreams() {
-			if strings.HasPrefix(string(s.Protocol()), "/meshsub/") && s.Stat().Direction == network.DirOutbound {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
@@ -320,6 +349,8 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 func startRawNode(t *testing.T, seed byte, maxMsg int, bootstrap ...string) *node {
 	t.Helper()
 	p := p2p.DefaultParams(testChain, config.RoleFull, testKey(seed))
+	mesh := newMeshTracer()
+	p.PubSubOptions = []pubsub.Option{pubsub.WithRawTracer(mesh)}
 	p.ListenAddrs = []string{"/ip4/127.0.0.1/tcp/0"}
 	p.Bootstrap = bootstrap
 	p.PoolSize = 0
@@ -347,5 +378,5 @@ func startRawNode(t *testing.T, seed byte, maxMsg int, bootstrap ...string) *nod
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { g.hdrSub.Cancel(); g.frSub.Cancel() })
-	return &node{h: h, g: g}
+	return &node{h: h, g: g, mesh: mesh}
 }

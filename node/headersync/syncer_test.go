@@ -178,10 +178,10 @@ func TestRestartResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runSyncer(t, s2)
 	if h := s2.Head(); h != nil {
 		t.Fatalf("head before Run: %d", h.Height)
 	}
+	runSyncer(t, s2)
 	rec2.waitHeight(t, 120, 10*time.Second)
 	got := rec2.headers()
 	if len(got) != 70 || got[0].Height != 51 {

@@ -66,7 +66,14 @@ type Producer struct {
 	wake     chan struct{}
 	mu       sync.Mutex // serialises block writes
 	capacity int        // bytes of blob data in a full square, roughly
+	tamper   func(*erasure.ExtendedSquare)
 }
+
+// SetTamper installs a function that alters each extended square after
+// extension and before its roots are computed, so that the producer commits
+// to a badly encoded square. It exists for fault-injection tests of fraud
+// proofs; nothing in a real node calls it. Call it before Run.
+func (pr *Producer) SetTamper(fn func(*erasure.ExtendedSquare)) { pr.tamper = fn }
 
 // New returns a producer over st.
 func New(st *store.Store, p Params) (*Producer, error) {
@@ -290,6 +297,9 @@ func (pr *Producer) build(parent *header.Header, exclude map[uint64]bool) (*buil
 	eds, err := pr.ext.ExtendFlat(ods)
 	if err != nil {
 		return nil, err
+	}
+	if pr.tamper != nil {
+		pr.tamper(eds)
 	}
 	dah, err := pr.ext.ComputeDAH(eds)
 	if err != nil {
