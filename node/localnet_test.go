@@ -42,12 +42,16 @@ func TestLocalNetSampling(t *testing.T) {
 	}
 	defer func() { cancel(); _ = ln.Wait() }()
 	prod := ln.Nodes[0].Node
+	var ids []uint64
+	var blobs []*blob.Blob
 	for i := range 6 {
 		ns, _ := share.NewV0Namespace([]byte{1, byte(i)})
 		b, _ := blob.New(ns, make([]byte, 3000*(i+1)), 0, nil)
-		if _, err := prod.Producer().Submit([]*blob.Blob{b}); err != nil {
+		id, err := prod.Producer().Submit([]*blob.Blob{b})
+		if err != nil {
 			t.Fatal(err)
 		}
+		ids, blobs = append(ids, id), append(blobs, b)
 		time.Sleep(100 * time.Millisecond)
 	}
 	const want = 8
@@ -83,6 +87,20 @@ func TestLocalNetSampling(t *testing.T) {
 		for h := uint64(1); h <= want; h++ {
 			if _, err := f.Node.Store().ODS(h); err != nil {
 				t.Fatalf("%s has no square at %d: %v", f.Name, h, err)
+			}
+		}
+	}
+	// Every node serves every blob: full nodes from their squares, light
+	// nodes from full peers' namespace data verified against the data root.
+	for i, id := range ids {
+		r, err := prod.Store().Receipt(id)
+		if err != nil || r.Height == 0 {
+			t.Fatalf("submission %d: %+v %v", id, r, err)
+		}
+		for _, n := range ln.Nodes[1:] {
+			got, err := n.Node.svc.BlobGet(ctx, r.Height, blobs[i].Namespace(), blobs[i].Commitment())
+			if err != nil || !got.Equal(blobs[i].Blob) {
+				t.Fatalf("%s: blob %d at height %d: %v", n.Name, i, r.Height, err)
 			}
 		}
 	}

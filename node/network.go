@@ -8,6 +8,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/tessera-da/tessera/blob"
 	"github.com/tessera-da/tessera/erasure"
 	"github.com/tessera-da/tessera/node/config"
 	"github.com/tessera-da/tessera/node/das"
@@ -17,6 +18,7 @@ import (
 	"github.com/tessera-da/tessera/node/p2p"
 	"github.com/tessera-da/tessera/node/store"
 	"github.com/tessera-da/tessera/sampling"
+	"github.com/tessera-da/tessera/share"
 )
 
 // Buckets of the store's small records used by the network roles.
@@ -432,3 +434,22 @@ func (r *records) Get(key []byte) ([]byte, error) {
 }
 
 func (r *records) Put(key, value []byte) error { return r.st.PutRecord(r.bucket, key, value) }
+
+// remote reads namespace data from full peers for a light node's blob API.
+type remote struct{ nw *network }
+
+func (r *remote) NamespaceData(ctx context.Context, height uint64, ns share.Namespace) (blob.NamespaceData, error) {
+	h, err := r.nw.n.st.HeaderByHeight(height)
+	if err != nil {
+		return nil, err
+	}
+	var last error = errors.New("no peers")
+	for _, p := range r.nw.peers() {
+		res, err := r.nw.client.NamespaceData(ctx, p, h, ns)
+		if err == nil {
+			return res.Data, nil
+		}
+		last = err
+	}
+	return nil, last
+}

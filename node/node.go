@@ -220,6 +220,9 @@ func (n *Node) Run(ctx context.Context) error {
 		n.mu.Lock()
 		n.net = nw
 		n.mu.Unlock()
+		if n.cfg.Role == config.RoleLight {
+			n.svc.Remote = &remote{nw: nw}
+		}
 		if nw.das != nil {
 			n.svc.Sampler = nw.das
 			if n.fraudFrom > 0 {

@@ -49,6 +49,9 @@ type Service struct {
 	// Sampler answers availability on light nodes (nil elsewhere). Set it
 	// before the RPC server starts.
 	Sampler Sampler
+	// Remote, on nodes without squares (light nodes), reads blobs from
+	// full peers' verified namespace data. Set it before the RPC starts.
+	Remote Remote
 
 	squares *squareCache
 
@@ -275,9 +278,21 @@ func mapNotFound(err error, as error) error {
 }
 
 // BlobGet returns the blob with commitment c in namespace ns at height.
-func (s *Service) BlobGet(_ context.Context, height uint64, ns share.Namespace, c blob.Commitment) (*blob.Blob, error) {
+func (s *Service) BlobGet(ctx context.Context, height uint64, ns share.Namespace, c blob.Commitment) (*blob.Blob, error) {
 	if err := s.checkHeight(height); err != nil {
 		return nil, err
+	}
+	if s.Remote != nil {
+		bs, err := s.remoteBlobs(ctx, height, ns)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range bs {
+			if string(b.Commitment()) == string(c) {
+				return b, nil
+			}
+		}
+		return nil, ErrBlobNotFound
 	}
 	entries, err := s.Store.BlobsByNamespace(ns.Array(), height)
 	if err != nil {
@@ -293,7 +308,7 @@ func (s *Service) BlobGet(_ context.Context, height uint64, ns share.Namespace, 
 
 // BlobGetAll returns every blob of the namespaces at height (an empty list
 // when there are none).
-func (s *Service) BlobGetAll(_ context.Context, height uint64, nss []share.Namespace) ([]*blob.Blob, error) {
+func (s *Service) BlobGetAll(ctx context.Context, height uint64, nss []share.Namespace) ([]*blob.Blob, error) {
 	if err := s.checkHeight(height); err != nil {
 		return nil, err
 	}
@@ -302,6 +317,14 @@ func (s *Service) BlobGetAll(_ context.Context, height uint64, nss []share.Names
 	}
 	out := []*blob.Blob{}
 	for _, ns := range nss {
+		if s.Remote != nil {
+			bs, err := s.remoteBlobs(ctx, height, ns)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, bs...)
+			continue
+		}
 		entries, err := s.Store.BlobsByNamespace(ns.Array(), height)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrPruned) {
