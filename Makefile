@@ -40,7 +40,7 @@ conformance:
 
 ## demo: the main job: a local network with an embedded store, posting demo blobs
 demo:
-	$(GO) run ./cmd/tessera devnet --demo
+	$(GO) run ./cmd/tessera devnet --full 2 --light 3 --demo
 
 clean:
 	rm -rf bin
