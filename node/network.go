@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/tessera-da/tessera/blob"
@@ -57,6 +58,11 @@ func (n *Node) startNetwork(ctx context.Context) (*network, error) {
 	pp.Bootstrap = n.cfg.P2P.Bootstrap
 	pp.Archival = n.cfg.Store.Archival
 	pp.Logger = n.log
+	if n.cfg.Role == config.RoleProducer {
+		// A producer sends each header to all its peers, not only its
+		// mesh, so a peer that joined within the last heartbeat gets it.
+		pp.PubSubOptions = append(pp.PubSubOptions, pubsub.WithFloodPublish(true))
+	}
 	for _, id := range exchange.Protocols(n.gen.ChainID) {
 		pp.Protocols[id] = p2p.DefaultProtocolLimit(n.cfg.Role)
 	}
@@ -158,7 +164,9 @@ func (nw *network) startDAS(ctx context.Context) error {
 // run drives the network until ctx ends.
 func (nw *network) run(ctx context.Context) {
 	if nw.syncer != nil {
-		_ = nw.syncer.Run(ctx)
+		if err := nw.syncer.Run(ctx); err != nil && ctx.Err() == nil {
+			nw.n.log.Error("header sync stopped", "err", err)
+		}
 	}
 	<-ctx.Done()
 }
