@@ -200,37 +200,13 @@ func (c *Client) Samples(ctx context.Context, p peer.ID, hdr *header.Header, coo
 		}
 	}
 	req := samplesRequest{height: hdr.Height, coords: coords}.appendTo(make([]byte, 0, samplesRequestBase+4*len(coords)))
-	out := make([]*erasure.Sample, len(coords))
-	missing := 0
-	err = c.request(ctx, p, ProtocolSamples, msgSamplesRequest, req, c.opts.Timeout, func(r *bufio.Reader) error {
-		bp := getBuf()
-		defer putBuf(bp)
-		payload, err := readFrame(r, msgSamplesResponse, samplesResponseMax(w, len(coords)), *bp)
-		if err != nil {
-			return err
-		}
-		st, entries, err := decodeSamplesResponse(payload, w, len(coords))
-		if err != nil {
-			return err
-		}
-		if st != statusOK {
-			return st.err()
-		}
-		for i, e := range entries {
-			if e == nil {
-				missing++
-				continue
-			}
-			smp, err := erasure.ParseSample(e, w)
-			if err == nil {
-				err = erasure.VerifySample(hdr.DataRoot[:], w, coords[i].Row, coords[i].Col, smp)
-			}
-			if err != nil {
-				return fmt.Errorf("%w: sample %s: %w", ErrBadResponse, coords[i], err)
-			}
-			out[i] = smp
-		}
-		return nil
+	var (
+		out     []*erasure.Sample
+		missing int
+	)
+	err = c.request(ctx, p, ProtocolSamples, msgSamplesRequest, req, c.opts.Timeout, func(r *bufio.Reader) (err error) {
+		out, missing, err = readSamples(r, hdr, coords)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -240,6 +216,43 @@ func (c *Client) Samples(ctx context.Context, p peer.ID, hdr *header.Header, coo
 			Err: fmt.Errorf("%w: %d of %d samples", ErrNotFound, missing, len(coords))}
 	}
 	return out, nil
+}
+
+// readSamples reads and verifies a samples response to a request for
+// coords of hdr's block (width checked by the caller). Missing samples are
+// nil and counted.
+func readSamples(r *bufio.Reader, hdr *header.Header, coords []Coord) ([]*erasure.Sample, int, error) {
+	w := 2 * int(hdr.SquareWidth)
+	bp := getBuf()
+	defer putBuf(bp)
+	payload, err := readFrame(r, msgSamplesResponse, samplesResponseMax(w, len(coords)), *bp)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, entries, err := decodeSamplesResponse(payload, w, len(coords))
+	if err != nil {
+		return nil, 0, err
+	}
+	if st != statusOK {
+		return nil, 0, st.err()
+	}
+	out := make([]*erasure.Sample, len(coords))
+	missing := 0
+	for i, e := range entries {
+		if e == nil {
+			missing++
+			continue
+		}
+		smp, err := erasure.ParseSample(e, w)
+		if err == nil {
+			err = erasure.VerifySample(hdr.DataRoot[:], w, coords[i].Row, coords[i].Col, smp)
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("%w: sample %s: %w", ErrBadResponse, coords[i], err)
+		}
+		out[i] = smp
+	}
+	return out, missing, nil
 }
 
 // Row asks p for row `row` of the extended square of hdr's block and
@@ -257,28 +270,36 @@ func (c *Client) Row(ctx context.Context, p peer.ID, hdr *header.Header, row int
 	}
 	req := rowRequest{height: hdr.Height, row: row}.appendTo(nil)
 	var shares [][]byte
-	err = c.request(ctx, p, ProtocolRow, msgRowRequest, req, c.opts.BulkTimeout, func(r *bufio.Reader) error {
-		payload, err := readFrame(r, msgRowResponse, rowResponseSize(w), nil)
-		if err != nil {
-			return err
-		}
-		st, m, err := decodeRowResponse(payload, w)
-		if err != nil {
-			return err
-		}
-		if st != statusOK {
-			return st.err()
-		}
-		if err := verifyRow(hdr.DataRoot[:], k, row, m); err != nil {
-			return err
-		}
-		shares = make([][]byte, w)
-		for i := range shares {
-			shares[i] = m.shares[i*erasure.ShareSize : (i+1)*erasure.ShareSize : (i+1)*erasure.ShareSize]
-		}
-		return nil
+	err = c.request(ctx, p, ProtocolRow, msgRowRequest, req, c.opts.BulkTimeout, func(r *bufio.Reader) (err error) {
+		shares, err = readRow(r, hdr, row)
+		return err
 	})
 	return shares, err
+}
+
+// readRow reads and verifies a row response for row `row` of hdr's block.
+func readRow(r *bufio.Reader, hdr *header.Header, row int) ([][]byte, error) {
+	k := int(hdr.SquareWidth)
+	w := 2 * k
+	payload, err := readFrame(r, msgRowResponse, rowResponseSize(w), nil)
+	if err != nil {
+		return nil, err
+	}
+	st, m, err := decodeRowResponse(payload, w)
+	if err != nil {
+		return nil, err
+	}
+	if st != statusOK {
+		return nil, st.err()
+	}
+	if err := verifyRow(hdr.DataRoot[:], k, row, m); err != nil {
+		return nil, err
+	}
+	shares := make([][]byte, w)
+	for i := range shares {
+		shares[i] = m.shares[i*erasure.ShareSize : (i+1)*erasure.ShareSize : (i+1)*erasure.ShareSize]
+	}
+	return shares, nil
 }
 
 // verifyRow checks a row response against the data root: the root's proof,
@@ -331,8 +352,7 @@ type NamespaceResult struct {
 // verify against its root with completeness. A namespace in no row gives
 // an empty result.
 func (c *Client) NamespaceData(ctx context.Context, p peer.ID, hdr *header.Header, ns share.Namespace) (*NamespaceResult, error) {
-	k, err := squareWidth(hdr)
-	if err != nil {
+	if _, err := squareWidth(hdr); err != nil {
 		return nil, err
 	}
 	if ns.IsParity() {
@@ -340,41 +360,49 @@ func (c *Client) NamespaceData(ctx context.Context, p peer.ID, hdr *header.Heade
 	}
 	req := ndRequest{height: hdr.Height, ns: ns}.appendTo(nil)
 	var res *NamespaceResult
-	err = c.request(ctx, p, ProtocolNamespace, msgNDRequest, req, c.opts.BulkTimeout, func(r *bufio.Reader) error {
-		payload, err := readFrame(r, msgNDHead, ndHeadMax(k), nil)
-		if err != nil {
-			return err
-		}
-		st, head, err := decodeNDHead(payload, k)
-		if err != nil {
-			return err
-		}
-		if st != statusOK {
-			return st.err()
-		}
-		rows, err := verifyNamespaceRoots(hdr.DataRoot[:], k, ns, head)
-		if err != nil {
-			return err
-		}
-		res = &NamespaceResult{Rows: rows, Data: make(blob.NamespaceData, len(rows))}
-		for i, row := range rows {
-			payload, err := readFrame(r, msgNDRow, ndRowMax(k), nil)
-			if err != nil {
-				return err
-			}
-			rnd, err := blob.ParseRowNamespaceData(payload)
-			if err != nil {
-				return fmt.Errorf("%w: row %d: %w", ErrBadResponse, row, err)
-			}
-			if err := verifyRowNamespaceData(rnd, head.roots[row-head.first], ns, k); err != nil {
-				return fmt.Errorf("%w: row %d: %w", ErrBadResponse, row, err)
-			}
-			res.Data[i] = rnd
-		}
-		return nil
+	err := c.request(ctx, p, ProtocolNamespace, msgNDRequest, req, c.opts.BulkTimeout, func(r *bufio.Reader) (err error) {
+		res, err = readNamespace(r, hdr, ns)
+		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	return res, nil
+}
+
+// readNamespace reads and verifies a namespace data response for ns in
+// hdr's block.
+func readNamespace(r *bufio.Reader, hdr *header.Header, ns share.Namespace) (*NamespaceResult, error) {
+	k := int(hdr.SquareWidth)
+	payload, err := readFrame(r, msgNDHead, ndHeadMax(k), nil)
+	if err != nil {
+		return nil, err
+	}
+	st, head, err := decodeNDHead(payload, k)
+	if err != nil {
+		return nil, err
+	}
+	if st != statusOK {
+		return nil, st.err()
+	}
+	rows, err := verifyNamespaceRoots(hdr.DataRoot[:], k, ns, head)
+	if err != nil {
+		return nil, err
+	}
+	res := &NamespaceResult{Rows: rows, Data: make(blob.NamespaceData, len(rows))}
+	for i, row := range rows {
+		payload, err := readFrame(r, msgNDRow, ndRowMax(k), nil)
+		if err != nil {
+			return nil, err
+		}
+		rnd, err := blob.ParseRowNamespaceData(payload)
+		if err != nil {
+			return nil, fmt.Errorf("%w: row %d: %w", ErrBadResponse, row, err)
+		}
+		if err := verifyRowNamespaceData(rnd, head.roots[row-head.first], ns, k); err != nil {
+			return nil, fmt.Errorf("%w: row %d: %w", ErrBadResponse, row, err)
+		}
+		res.Data[i] = rnd
 	}
 	return res, nil
 }
@@ -430,10 +458,15 @@ func verifyRowNamespaceData(r blob.RowNamespaceData, root []byte, ns share.Names
 		return fmt.Errorf("%w: proof range [%d, %d) leaves the original half", blob.ErrInvalidProof, proof.Start(), proof.End())
 	}
 	nsb := ns.Bytes()
+	if bytes.Compare(nsb, nmt.MinNamespace(root)) < 0 || bytes.Compare(nsb, nmt.MaxNamespace(root)) > 0 {
+		return fmt.Errorf("%w: %w", blob.ErrInvalidProof, blob.ErrNamespaceOutsideRange)
+	}
+	// Each leaf is the share prefixed with its own namespace, as the row
+	// tree holds it; VerifyNamespace checks that it is ns.
 	shares := r.Shares()
 	leaves := make([][]byte, len(shares))
 	for i, s := range shares {
-		leaves[i] = append(append(make([]byte, 0, len(nsb)+len(s)), nsb...), s...)
+		leaves[i] = append(append(make([]byte, 0, erasure.NamespaceSize+len(s)), s[:erasure.NamespaceSize]...), s...)
 	}
 	if err := proof.VerifyNamespace(root, nsb, leaves...); err != nil {
 		return fmt.Errorf("%w: %w", blob.ErrInvalidProof, err)
@@ -457,8 +490,7 @@ func (c *Client) Square(ctx context.Context, p peer.ID, hdr *header.Header) (*er
 }
 
 func (c *Client) fetchODS(ctx context.Context, p peer.ID, hdr *header.Header) ([]byte, *erasure.ExtendedSquare, *erasure.DAH, error) {
-	k, err := squareWidth(hdr)
-	if err != nil {
+	if _, err := squareWidth(hdr); err != nil {
 		return nil, nil, nil, err
 	}
 	req := odsRequest{height: hdr.Height}.appendTo(nil)
@@ -467,40 +499,50 @@ func (c *Client) fetchODS(ctx context.Context, p peer.ID, hdr *header.Header) ([
 		eds *erasure.ExtendedSquare
 		dah *erasure.DAH
 	)
-	err = c.request(ctx, p, ProtocolODS, msgODSRequest, req, c.opts.BulkTimeout, func(r *bufio.Reader) error {
-		var head [odsHeadSize]byte
-		payload, err := readFrame(r, msgODSHead, odsHeadSize, head[:])
-		if err != nil {
-			return err
-		}
-		st, gk, err := decodeODSHead(payload)
-		if err != nil {
-			return err
-		}
-		if st != statusOK {
-			return st.err()
-		}
-		if gk != k {
-			return badResponse("ODS width %d, header says %d", gk, k)
-		}
-		// Sized from the trusted header, then read straight into.
-		ods = make([]byte, k*k*erasure.ShareSize)
-		if err := readFrameInto(r, msgODSData, ods); err != nil {
-			return err
-		}
-		if eds, err = c.ext.ExtendFlat(ods); err == nil {
-			dah, err = c.ext.ComputeDAH(eds)
-		}
-		if err != nil {
-			return fmt.Errorf("%w: ODS does not extend: %w", ErrBadResponse, err)
-		}
-		if !bytes.Equal(dah.Hash(), hdr.DataRoot[:]) {
-			return badResponse("ODS data root %x, header says %x", dah.Hash(), hdr.DataRoot[:])
-		}
-		return nil
+	err := c.request(ctx, p, ProtocolODS, msgODSRequest, req, c.opts.BulkTimeout, func(r *bufio.Reader) (err error) {
+		ods, eds, dah, err = readODS(r, hdr, c.ext)
+		return err
 	})
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	return ods, eds, dah, nil
+}
+
+// readODS reads an ODS response for hdr's block and verifies it by
+// extending it with ext and comparing the data root.
+func readODS(r *bufio.Reader, hdr *header.Header, ext *erasure.Extender) ([]byte, *erasure.ExtendedSquare, *erasure.DAH, error) {
+	k := int(hdr.SquareWidth)
+	var head [odsHeadSize]byte
+	payload, err := readFrame(r, msgODSHead, odsHeadSize, head[:])
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st, gk, err := decodeODSHead(payload)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if st != statusOK {
+		return nil, nil, nil, st.err()
+	}
+	if gk != k {
+		return nil, nil, nil, badResponse("ODS width %d, header says %d", gk, k)
+	}
+	// Sized from the trusted header, then read straight into.
+	ods := make([]byte, k*k*erasure.ShareSize)
+	if err := readFrameInto(r, msgODSData, ods); err != nil {
+		return nil, nil, nil, err
+	}
+	eds, err := ext.ExtendFlat(ods)
+	var dah *erasure.DAH
+	if err == nil {
+		dah, err = ext.ComputeDAH(eds)
+	}
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%w: ODS does not extend: %w", ErrBadResponse, err)
+	}
+	if !bytes.Equal(dah.Hash(), hdr.DataRoot[:]) {
+		return nil, nil, nil, badResponse("ODS data root %x, header says %x", dah.Hash(), hdr.DataRoot[:])
 	}
 	return ods, eds, dah, nil
 }

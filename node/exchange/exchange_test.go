@@ -263,7 +263,6 @@ func TestHonestRoundTrips(t *testing.T) {
 	})
 }
 
-
 // TestPartialSource: a server holding only some samples answers "don't
 // have" for the others; Samples returns what it has with ErrNotFound and
 // SampleFromAny completes from another peer.
@@ -380,4 +379,26 @@ func TestServerPrepareAndClose(t *testing.T) {
 func ExampleProtocolID() {
 	fmt.Println(ProtocolID("mocha-4", ProtocolSamples))
 	// Output: /tessera/mocha-4/samples/v1
+}
+
+// TestCaps checks the caps the package documentation lists.
+func TestCaps(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		got, want int
+	}{
+		{"request", maxRequestSize, 4107},
+		{"samples response, 1024 at k=512", samplesResponseMax(1024, 1024), 1904646},
+		{"samples response, 16 at k=512", samplesResponseMax(1024, 16), 29766},
+		{"row response at k=512", rowResponseSize(1024), 524734},
+		{"nd head at k=512", ndHeadMax(512), 226312},
+		{"nd row at k=512", ndRowMax(512), 278405},
+		{"ods data at k=512", odsDataSize(512), 134217729},
+		{"headers response", headersResponseMax(MaxHeadersPerRequest), 63492},
+		{"largest frame fits the length prefix", odsDataSize(MaxODSWidth), min(odsDataSize(MaxODSWidth), 1<<(7*maxVarintLen)-1)},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, c.got, c.want)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -38,7 +39,12 @@ func (c *Client) SampleFromAny(ctx context.Context, peers []peer.ID, hdr *header
 		return nil, fmt.Errorf("%w: no peers", ErrInvalidRequest)
 	}
 	w := 2 * k
-	f := &fanout{c: c, hdr: hdr, peers: peers, out: make(map[Coord]*erasure.Sample, len(coords))}
+	f := &fanout{c: c, hdr: hdr, out: make(map[Coord]*erasure.Sample, len(coords))}
+	for _, p := range peers {
+		if !slices.Contains(f.peers, p) {
+			f.peers = append(f.peers, p)
+		}
+	}
 	seen := make(map[Coord]bool, len(coords))
 	for _, co := range coords {
 		if !co.in(w) {

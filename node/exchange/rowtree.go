@@ -219,19 +219,17 @@ func newTreeCache(budget int64) *treeCache {
 }
 
 // get returns the trees of the square at height, whose DAH is dah. An
-// entry for another square at the same height is replaced.
+// entry for another square (another data root) at the same height is
+// replaced. The entry keeps the DAH it was made with: a DAH with the same
+// data root has the same roots and root proofs.
 func (c *treeCache) get(height uint64, dah *erasure.DAH) *squareTrees {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.tick++
 	sq := c.squares[height]
-	if sq != nil && sq.dah != dah {
-		if bytes.Equal(sq.dataRoot, dah.Hash()) {
-			sq.dah = dah
-		} else {
-			c.evictLocked(sq)
-			sq = nil
-		}
+	if sq != nil && sq.dah != dah && !bytes.Equal(sq.dataRoot, dah.Hash()) {
+		c.evictLocked(sq)
+		sq = nil
 	}
 	if sq == nil {
 		sq = &squareTrees{height: height, dah: dah, dataRoot: dah.Hash(), rows: make([]rowTree, dah.Width())}

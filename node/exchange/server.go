@@ -28,7 +28,9 @@ type Source interface {
 	// error wrapping ErrNotFound when the node does not hold it. The square
 	// must match the DAH (the server checks each row it proves from and
 	// answers statusInternal otherwise) and must not change while the
-	// server may read it.
+	// server may read it. Return the same *DAH for a height while it is
+	// cached: the server recognises a square by its DAH pointer and
+	// otherwise recomputes the data root to tell whether it changed.
 	Square(height uint64) (*erasure.ExtendedSquare, *erasure.DAH, error)
 	// Headers returns the headers it holds at heights from..to
 	// (inclusive, from ≤ to, at most MaxHeadersPerRequest), in order and
