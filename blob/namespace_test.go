@@ -2,9 +2,7 @@ package blob
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -12,6 +10,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/tessera-da/tessera/internal/vectors"
 	"github.com/tessera-da/tessera/nmt"
 	"github.com/tessera-da/tessera/share"
 )
@@ -335,20 +334,6 @@ func TestRowNamespaceDataJSONShape(t *testing.T) {
 	}
 }
 
-// The vectors' input generator (testdata/vectors/README.md).
-func genBytes(seed string, n int) []byte {
-	out := make([]byte, 0, n+sha256.Size)
-	var ctr [4]byte
-	for c := uint32(0); len(out) < n; c++ {
-		binary.BigEndian.PutUint32(ctr[:], c)
-		h := sha256.New()
-		h.Write([]byte(seed))
-		h.Write(ctr[:])
-		out = h.Sum(out)
-	}
-	return out[:n]
-}
-
 type hexBytes []byte
 
 func (h *hexBytes) UnmarshalJSON(b []byte) error {
@@ -416,7 +401,7 @@ func squareVectorFixture(t testing.TB) (*squareVectors, *fixture) {
 	}
 	var txs []share.ClassifiedTx
 	for i, tx := range v.Txs {
-		raw := genBytes(tx.TxSeed, tx.TxLen)
+		raw := vectors.Bytes(tx.TxSeed, tx.TxLen)
 		if tx.Kind == "blob_tx" {
 			var blobs []*share.Blob
 			for _, vb := range tx.Blobs {
@@ -426,9 +411,9 @@ func squareVectorFixture(t testing.TB) (*squareVectors, *fixture) {
 				}
 				var signer []byte
 				if vb.SignerSeed != "" {
-					signer = genBytes(vb.SignerSeed, share.SignerSize)
+					signer = vectors.Bytes(vb.SignerSeed, share.SignerSize)
 				}
-				b, err := share.NewBlob(ns, genBytes(vb.DataSeed, vb.DataLen), vb.ShareVersion, signer)
+				b, err := share.NewBlob(ns, vectors.Bytes(vb.DataSeed, vb.DataLen), vb.ShareVersion, signer)
 				if err != nil {
 					t.Fatalf("tx %d: %v", i, err)
 				}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tessera-da/tessera/internal/vectors"
 	"github.com/tessera-da/tessera/nmt"
 )
 
@@ -118,7 +119,7 @@ func TestBEFPUncommittableAxis(t *testing.T) {
 	for j := range w {
 		fake[j] = make([]byte, ShareSize)
 		if j < k {
-			copy(fake[j], genBytes(fmt.Sprintf("fake/%d", j), ShareSize))
+			copy(fake[j], vectors.Bytes(fmt.Sprintf("fake/%d", j), ShareSize))
 			fake[j][0] = byte(0xf0 - j) // decreasing namespaces
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/tessera-da/tessera/internal/vectors"
 )
 
 var benchWidths = []int{32, 128, 512}
@@ -24,7 +26,7 @@ func reportCPU(b *testing.B, cpu0 time.Duration) {
 func BenchmarkExtend(b *testing.B) {
 	for _, k := range benchWidths {
 		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
-			ods := genBytes(fmt.Sprintf("bench/%d", k), k*k*ShareSize)
+			ods := vectors.Bytes(fmt.Sprintf("bench/%d", k), k*k*ShareSize)
 			e, err := NewExtender(DefaultParams(), nil)
 			if err != nil {
 				b.Fatal(err)
@@ -48,7 +50,7 @@ func BenchmarkExtend(b *testing.B) {
 func BenchmarkExtendFresh(b *testing.B) {
 	for _, k := range benchWidths {
 		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
-			ods := genBytes(fmt.Sprintf("bench/%d", k), k*k*ShareSize)
+			ods := vectors.Bytes(fmt.Sprintf("bench/%d", k), k*k*ShareSize)
 			e, err := NewExtender(DefaultParams(), nil)
 			if err != nil {
 				b.Fatal(err)
@@ -71,7 +73,7 @@ func BenchmarkExtendFresh(b *testing.B) {
 func BenchmarkDataRoot(b *testing.B) {
 	for _, k := range benchWidths {
 		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
-			ods := genBytes(fmt.Sprintf("bench/%d", k), k*k*ShareSize)
+			ods := vectors.Bytes(fmt.Sprintf("bench/%d", k), k*k*ShareSize)
 			sortedNamespaces(ods, k)
 			e, err := NewExtender(DefaultParams(), nil)
 			if err != nil {

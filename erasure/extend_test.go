@@ -7,11 +7,13 @@ import (
 	"testing"
 
 	"github.com/klauspost/reedsolomon"
+
+	"github.com/tessera-da/tessera/internal/vectors"
 )
 
 // randomODS returns k² deterministic pseudo-random shares.
 func randomODS(k int, seed string) [][]byte {
-	flat := genBytes(seed, k*k*ShareSize)
+	flat := vectors.Bytes(seed, k*k*ShareSize)
 	ods := make([][]byte, k*k)
 	for i := range ods {
 		ods[i] = flat[i*ShareSize : (i+1)*ShareSize]
@@ -309,7 +311,7 @@ func FuzzExtendFlat(f *testing.F) {
 	f.Add(make([]byte, ShareSize), uint8(1))
 	f.Add(make([]byte, 4*ShareSize), uint8(2))
 	f.Add(make([]byte, 4*ShareSize-1), uint8(3))
-	f.Add(genBytes("fuzz", 16*ShareSize), uint8(4))
+	f.Add(vectors.Bytes("fuzz", 16*ShareSize), uint8(4))
 	f.Fuzz(func(t *testing.T, ods []byte, workers uint8) {
 		s, err := ExtendFlat(ods, Params{Workers: int(workers%8) + 1})
 		if err != nil {

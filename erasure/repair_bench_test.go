@@ -8,13 +8,15 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tessera-da/tessera/internal/vectors"
 )
 
 // benchFixture is a sorted square of ODS width k with its DAH, built with
 // the Extender's default parameters.
 func benchFixture(b *testing.B, k int) *fixture {
 	b.Helper()
-	ods := genBytes(fmt.Sprintf("bench/%d", k), k*k*ShareSize)
+	ods := vectors.Bytes(fmt.Sprintf("bench/%d", k), k*k*ShareSize)
 	sortedNamespaces(ods, k)
 	e, err := NewExtender(DefaultParams(), nil)
 	if err != nil {
@@ -195,7 +197,7 @@ func BenchmarkRestore(b *testing.B) {
 func BenchmarkPeakHeapDataRoot(b *testing.B) {
 	for _, k := range benchWidths {
 		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
-			ods := genBytes(fmt.Sprintf("bench/%d", k), k*k*ShareSize)
+			ods := vectors.Bytes(fmt.Sprintf("bench/%d", k), k*k*ShareSize)
 			sortedNamespaces(ods, k)
 			e, err := NewExtender(DefaultParams(), nil)
 			if err != nil {
@@ -279,7 +281,7 @@ func computeDAHPerAxis(e *Extender, s *ExtendedSquare) (*DAH, error) {
 func BenchmarkPerAxisDataRoot(b *testing.B) {
 	for _, k := range benchWidths {
 		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
-			ods := genBytes(fmt.Sprintf("bench/%d", k), k*k*ShareSize)
+			ods := vectors.Bytes(fmt.Sprintf("bench/%d", k), k*k*ShareSize)
 			sortedNamespaces(ods, k)
 			e, err := NewExtender(DefaultParams(), nil)
 			if err != nil {

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/klauspost/reedsolomon"
+
+	"github.com/tessera-da/tessera/internal/vectors"
 )
 
 // keepCells returns the cells of s for which keep(row, col) holds, nil
@@ -220,7 +222,7 @@ func newFraudFixture(t testing.TB, k int, seed string, corrupt [][2]int) *fraudF
 	s := &ExtendedSquare{buf: bytes.Clone(honest.s.buf), k: k}
 	for i, rc := range corrupt {
 		cell := s.Cell(rc[0], rc[1])
-		copy(cell, genBytes(fmt.Sprintf("%s/corrupt/%d", seed, i), ShareSize))
+		copy(cell, vectors.Bytes(fmt.Sprintf("%s/corrupt/%d", seed, i), ShareSize))
 	}
 	d, err := honest.e.ComputeDAH(s)
 	if err != nil {
@@ -420,7 +422,7 @@ func TestLeopardReconstructData(t *testing.T) {
 		for j := range full {
 			full[j] = make([]byte, ShareSize)
 			if j < k {
-				copy(full[j], genBytes(fmt.Sprintf("rd/%d/%d", k, j), ShareSize))
+				copy(full[j], vectors.Bytes(fmt.Sprintf("rd/%d/%d", k, j), ShareSize))
 			}
 		}
 		if err := c.Encode(full); err != nil {

@@ -11,27 +11,15 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tessera-da/tessera/internal/vectors"
 )
 
-// genBytes is the vectors' input generator (testdata/vectors/README.md):
-// the first n bytes of SHA-256(seed ‖ BE32(0)) ‖ SHA-256(seed ‖ BE32(1)) ‖ …
-func genBytes(seed string, n int) []byte {
-	out := make([]byte, 0, n+sha256.Size)
-	msg := make([]byte, len(seed)+4)
-	copy(msg, seed)
-	for c := uint32(0); len(out) < n; c++ {
-		binary.BigEndian.PutUint32(msg[len(seed):], c)
-		sum := sha256.Sum256(msg)
-		out = append(out, sum[:]...)
-	}
-	return out[:n]
-}
-
 func TestGenBytes(t *testing.T) {
-	got := hex.EncodeToString(genBytes("abc", 40))
+	got := hex.EncodeToString(vectors.Bytes("abc", 40))
 	const want = "cf2db1ac9867debdf8ce91f99f141e5544bf26ca36b3fd4f8e4035eec42cab0d46c386ebccef82ba"
 	if got != want {
-		t.Fatalf("genBytes(abc, 40) = %s, want %s", got, want)
+		t.Fatalf("vectors.Bytes(abc, 40) = %s, want %s", got, want)
 	}
 }
 
@@ -49,7 +37,7 @@ func tailPaddingShare() []byte {
 // vectorODS builds the ODS of an eds.json square by its ods_construction
 // rule, as k² shares in row-major order.
 func vectorODS(k, group int, nsSeed, pattern string) [][]byte {
-	prefix := genBytes(nsSeed, 8)
+	prefix := vectors.Bytes(nsSeed, 8)
 	ods := make([][]byte, k*k)
 	for i := range ods {
 		if k >= 2 && i == k*k-1 {
@@ -62,7 +50,7 @@ func vectorODS(k, group int, nsSeed, pattern string) [][]byte {
 		s = binary.BigEndian.AppendUint16(s, uint16(i/group))
 		s = append(s, 0x01)
 		s = binary.BigEndian.AppendUint32(s, 478)
-		s = append(s, genBytes(strings.ReplaceAll(pattern, "<i>", strconv.Itoa(i)), 478)...)
+		s = append(s, vectors.Bytes(strings.ReplaceAll(pattern, "<i>", strconv.Itoa(i)), 478)...)
 		ods[i] = s
 	}
 	return ods

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"runtime"
 	"testing"
+
+	"github.com/tessera-da/tessera/internal/vectors"
 )
 
 func testNS(t testing.TB, b byte) Namespace {
@@ -57,9 +59,9 @@ func TestMarshalBlobGolden(t *testing.T) {
 		t.Run(vb.Name, func(t *testing.T) {
 			var signer []byte
 			if vb.SignerSeed != "" {
-				signer = genBytes(vb.SignerSeed, SignerSize)
+				signer = vectors.Bytes(vb.SignerSeed, SignerSize)
 			}
-			b, err := NewBlob(mustNS(t, vb.Namespace), genBytes(vb.DataSeed, vb.DataLen), vb.ShareVersion, signer)
+			b, err := NewBlob(mustNS(t, vb.Namespace), vectors.Bytes(vb.DataSeed, vb.DataLen), vb.ShareVersion, signer)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,28 +4,15 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
-)
 
-// genBytes is the reference vectors' input generator (README.md).
-func genBytes(seed string, n int) []byte {
-	out := make([]byte, 0, n+sha256.Size)
-	var ctr [4]byte
-	for c := uint32(0); len(out) < n; c++ {
-		binary.BigEndian.PutUint32(ctr[:], c)
-		h := sha256.New()
-		h.Write([]byte(seed))
-		h.Write(ctr[:])
-		out = h.Sum(out)
-	}
-	return out[:n]
-}
+	"github.com/tessera-da/tessera/internal/vectors"
+)
 
 func readVector(t testing.TB, name string, v any) {
 	t.Helper()
@@ -101,15 +88,15 @@ func (v *squareVector) txs(t testing.TB) [][]byte {
 	t.Helper()
 	txs := make([][]byte, len(v.Txs))
 	for i, vt := range v.Txs {
-		raw := genBytes(vt.TxSeed, vt.TxLen)
+		raw := vectors.Bytes(vt.TxSeed, vt.TxLen)
 		if vt.Kind == "blob_tx" {
 			var blobs []*Blob
 			for _, vb := range vt.Blobs {
 				var signer []byte
 				if vb.SignerSeed != "" {
-					signer = genBytes(vb.SignerSeed, SignerSize)
+					signer = vectors.Bytes(vb.SignerSeed, SignerSize)
 				}
-				b, err := NewBlob(mustNS(t, vb.Namespace), genBytes(vb.DataSeed, vb.DataLen), vb.ShareVersion, signer)
+				b, err := NewBlob(mustNS(t, vb.Namespace), vectors.Bytes(vb.DataSeed, vb.DataLen), vb.ShareVersion, signer)
 				if err != nil {
 					t.Fatal(err)
 				}

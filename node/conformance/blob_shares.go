@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/tessera-da/tessera/internal/vectors"
 	"github.com/tessera-da/tessera/share"
 )
 
@@ -70,7 +71,7 @@ func checkBlobShares(data []byte, r *Report) error {
 		if !r.CheckErr(kase, "namespace", err) {
 			continue
 		}
-		d := genBytes(v.DataSeed, v.DataLen)
+		d := vectors.Bytes(v.DataSeed, v.DataLen)
 		ds := sha256.Sum256(d)
 		r.CheckHex(kase, "data_sha256", ds[:], v.DataSHA256)
 		if v.DataHex != nil {
@@ -78,7 +79,7 @@ func checkBlobShares(data []byte, r *Report) error {
 		}
 		var signer []byte
 		if v.SignerSeed != "" {
-			signer = genBytes(v.SignerSeed, share.SignerSize)
+			signer = vectors.Bytes(v.SignerSeed, share.SignerSize)
 			r.CheckHex(kase, "signer", signer, v.Signer)
 		}
 		b, err := share.NewBlob(ns, d, v.ShareVersion, signer)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/tessera-da/tessera/erasure"
+	"github.com/tessera-da/tessera/internal/vectors"
 	"github.com/tessera-da/tessera/nmt"
 	"github.com/tessera-da/tessera/sampling"
 )
@@ -101,7 +102,7 @@ func edsODS(sq *edsSquareJSON) ([][]byte, error) {
 	if k < 1 || k > erasure.MaxODSWidth || sq.NamespaceGroup < 1 || !strings.Contains(sq.PayloadPattern, "<i>") {
 		return nil, fmt.Errorf("square k=%d: unusable inputs (group %d, pattern %q)", k, sq.NamespaceGroup, sq.PayloadPattern)
 	}
-	prefix := genBytes(sq.NsPrefixSeed, 8)
+	prefix := vectors.Bytes(sq.NsPrefixSeed, 8)
 	ods := make([][]byte, k*k)
 	for i := range ods {
 		if k >= 2 && i == k*k-1 {
@@ -113,7 +114,7 @@ func edsODS(sq *edsSquareJSON) ([][]byte, error) {
 		s = binary.BigEndian.AppendUint16(s, uint16(i/sq.NamespaceGroup))
 		s = append(s, 0x01)
 		s = binary.BigEndian.AppendUint32(s, 478)
-		s = append(s, genBytes(strings.ReplaceAll(sq.PayloadPattern, "<i>", strconv.Itoa(i)), 478)...)
+		s = append(s, vectors.Bytes(strings.ReplaceAll(sq.PayloadPattern, "<i>", strconv.Itoa(i)), 478)...)
 		ods[i] = s
 	}
 	return ods, nil

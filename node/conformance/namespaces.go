@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/tessera-da/tessera/internal/vectors"
 	"github.com/tessera-da/tessera/share"
 )
 
@@ -60,7 +61,7 @@ func checkNamespaces(data []byte, r *Report) error {
 	}
 	for _, v := range f.V0 {
 		kase := fmt.Sprintf("v0_namespaces[%d]", v.Index)
-		id10 := genBytes(v.IDSeed, share.V0SubIDSize)
+		id10 := vectors.Bytes(v.IDSeed, share.V0SubIDSize)
 		r.CheckHex(kase, "id10", id10, v.ID10)
 		ns, err := share.NewV0Namespace(id10)
 		if !r.CheckErr(kase, "namespace", err) {

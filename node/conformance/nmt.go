@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/tessera-da/tessera/internal/vectors"
 	"github.com/tessera-da/tessera/nmt"
 )
 
@@ -128,9 +129,9 @@ func checkNMT(data []byte, r *Report) error {
 			var want []byte
 			switch lv.Kind {
 			case "data":
-				want = append(bytes.Clone(ns), genBytes(lv.ShareSeed, dataShareSeedBytes)...)
+				want = append(bytes.Clone(ns), vectors.Bytes(lv.ShareSeed, dataShareSeedBytes)...)
 			case "parity":
-				want = genBytes(lv.ShareSeed, vectorShareSize)
+				want = vectors.Bytes(lv.ShareSeed, vectorShareSize)
 			case "tail":
 				want = tailPaddingShare(ns)
 			default:

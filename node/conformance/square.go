@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/tessera-da/tessera/blob"
+	"github.com/tessera-da/tessera/internal/vectors"
 	"github.com/tessera-da/tessera/share"
 )
 
@@ -117,7 +118,7 @@ func squareTxs(f *squareFile, r *Report) ([][]byte, error) {
 	txs := make([][]byte, len(f.Txs))
 	for i, v := range f.Txs {
 		kase := fmt.Sprintf("txs[%d]", i)
-		raw := genBytes(v.TxSeed, v.TxLen)
+		raw := vectors.Bytes(v.TxSeed, v.TxLen)
 		switch v.Kind {
 		case "normal":
 		case "blob_tx":
@@ -133,10 +134,10 @@ func squareTxs(f *squareFile, r *Report) ([][]byte, error) {
 				}
 				var signer []byte
 				if vb.SignerSeed != "" {
-					signer = genBytes(vb.SignerSeed, share.SignerSize)
+					signer = vectors.Bytes(vb.SignerSeed, share.SignerSize)
 					r.CheckHex(kase, fmt.Sprintf("blobs[%d].signer", j), signer, vb.Signer)
 				}
-				if blobs[j], err = share.NewBlob(ns, genBytes(vb.DataSeed, vb.DataLen), vb.ShareVersion, signer); err != nil {
+				if blobs[j], err = share.NewBlob(ns, vectors.Bytes(vb.DataSeed, vb.DataLen), vb.ShareVersion, signer); err != nil {
 					return nil, fmt.Errorf("%s: blob %d: %w", kase, j, err)
 				}
 			}

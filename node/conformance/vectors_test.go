@@ -3,12 +3,14 @@ package conformance
 import (
 	"encoding/hex"
 	"testing"
+
+	"github.com/tessera-da/tessera/internal/vectors"
 )
 
 func TestGenBytes(t *testing.T) {
-	got := hex.EncodeToString(genBytes("abc", 40))
+	got := hex.EncodeToString(vectors.Bytes("abc", 40))
 	want := "cf2db1ac9867debdf8ce91f99f141e5544bf26ca36b3fd4f8e4035eec42cab0d46c386ebccef82ba"
 	if got != want {
-		t.Fatalf("genBytes(abc,40) = %s, want %s", got, want)
+		t.Fatalf("vectors.Bytes(abc,40) = %s, want %s", got, want)
 	}
 }
