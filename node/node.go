@@ -236,41 +236,37 @@ func (n *Node) Run(ctx context.Context) error {
 			nw.run(ctx)
 		}()
 	}
-	if n.rpcSrv != nil {
-		addr, done, err := rpc.ListenAndServe(ctx, n.cfg.RPC.Addr, n.rpcSrv)
+	// serve binds addr for h, records the bound address in *bound and
+	// reports the server's failure on errc.
+	serve := func(name, addr string, h http.Handler, bound *net.Addr) error {
+		a, done, err := rpc.ListenAndServe(ctx, addr, h)
 		if err != nil {
-			return fmt.Errorf("rpc listen %s: %w", n.cfg.RPC.Addr, err)
+			return fmt.Errorf("%s listen %s: %w", name, addr, err)
 		}
 		n.mu.Lock()
-		n.rpcAddr = addr
+		*bound = a
 		n.mu.Unlock()
-		n.log.Info("rpc listening", "addr", addr.String())
+		n.log.Info(name+" listening", "addr", a.String())
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			if err := <-done; err != nil {
-				errc <- fmt.Errorf("rpc: %w", err)
+				errc <- fmt.Errorf("%s: %w", name, err)
 			}
 		}()
+		return nil
+	}
+	if n.rpcSrv != nil {
+		if err := serve("rpc", n.cfg.RPC.Addr, n.rpcSrv, &n.rpcAddr); err != nil {
+			return err
+		}
 	}
 	if n.cfg.Metrics.Addr != "" {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{}))
-		addr, done, err := rpc.ListenAndServe(ctx, n.cfg.Metrics.Addr, mux)
-		if err != nil {
-			return fmt.Errorf("metrics listen %s: %w", n.cfg.Metrics.Addr, err)
+		if err := serve("metrics", n.cfg.Metrics.Addr, mux, &n.metAddr); err != nil {
+			return err
 		}
-		n.mu.Lock()
-		n.metAddr = addr
-		n.mu.Unlock()
-		n.log.Info("metrics listening", "addr", addr.String())
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := <-done; err != nil {
-				errc <- fmt.Errorf("metrics: %w", err)
-			}
-		}()
 	}
 	if n.prod != nil {
 		wg.Add(1)

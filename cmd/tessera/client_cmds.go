@@ -245,12 +245,9 @@ func newShareCmd() *cobra.Command {
 			if err1 != nil || err2 != nil {
 				return fmt.Errorf("row and col must be integers")
 			}
-			var eh api.ExtendedHeader
-			if err := f.call(cmd, "header.GetByHeight", &eh, h); err != nil {
+			eh, err := f.header(cmd, h)
+			if err != nil {
 				return err
-			}
-			if eh.Tessera == nil {
-				return fmt.Errorf("header %d has no compact header", h)
 			}
 			var smps []api.SampleJSON
 			if err := f.call(cmd, "share.GetSamples", &smps, h, []api.Coord{{Row: row, Col: col}}); err != nil {

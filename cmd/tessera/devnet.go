@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -16,23 +16,33 @@ import (
 	"github.com/tessera-da/tessera/blob"
 	"github.com/tessera-da/tessera/node"
 	"github.com/tessera-da/tessera/node/config"
+	"github.com/tessera-da/tessera/node/das"
 	"github.com/tessera-da/tessera/node/rpc"
 	"github.com/tessera-da/tessera/share"
 )
 
 func newDevnetCmd() *cobra.Command {
 	var (
-		home string
-		demo bool
-		o    initOpts
+		home             string
+		demo             bool
+		full, light      int
+		samples          int
+		o                initOpts
+		logLevel         string
+		rpcAddr, metAddr string
 	)
 	cmd := &cobra.Command{
 		Use:   "devnet",
-		Short: "Run a local network: a producer with its store and RPC (in a temporary home unless --home)",
-		Long: `Starts a producer node with an embedded store and its JSON-RPC server,
-prints the RPC address and an admin token, and runs until interrupted.
-With --demo it keeps posting blobs so that something happens. Without
---home the node lives in a temporary directory that is removed on exit.`,
+		Short: "Run a local network on 127.0.0.1: a producer, full nodes and light nodes",
+		Long: `Starts, in this process, a producer with an embedded store and JSON-RPC,
+--full full nodes that sync and serve every square, and --light light
+nodes that sample every block, each a real node with its own store and
+libp2p host on 127.0.0.1. (One process: starting, wiring and watching the
+nodes needs no orchestration, and every node still talks to the others only
+over libp2p.) Prints each node's RPC address and an admin token valid on
+every node; light nodes print each block's sampling verdict and confidence.
+With --demo it keeps posting blobs. Without --home the nodes live in a
+temporary directory that is removed on exit.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if home == "" {
@@ -43,56 +53,85 @@ With --demo it keeps posting blobs so that something happens. Without
 				defer os.RemoveAll(tmp)
 				home = tmp
 			}
-			if _, err := os.Stat(filepath.Join(home, config.ConfigFile)); err != nil {
-				if err := initHome(cmd.OutOrStdout(), home, o); err != nil {
-					return err
-				}
-			}
-			cfg, err := loadConfig(cmd, home)
-			if err != nil {
-				return err
-			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			out := cmd.OutOrStdout()
-			return runNode(ctx, cfg, cmd.ErrOrStderr(), func(n *node.Node) {
-				tok, err := mintToken(home, "admin", 0)
-				if err != nil {
-					fmt.Fprintln(cmd.ErrOrStderr(), "error:", err)
-					stop()
-					return
-				}
-				url := fmt.Sprintf("http://%s", n.RPCAddr())
-				fmt.Fprintf(out, "home:  %s\nrpc:   %s\n", home, url)
-				if a := n.MetricsAddr(); a != nil {
-					fmt.Fprintf(out, "metrics: http://%s/metrics\n", a)
-				}
-				fmt.Fprintf(out, "try:   tessera blob submit --rpc %s --token $TOKEN 0x0102 'hello'\n", url)
-				fmt.Fprintf(out, "admin token (export TOKEN=...):\n%s\n", tok)
-				if demo {
-					go runDemo(ctx, out, url, tok, time.Duration(o.blockInterval))
-				}
+			var mu sync.Mutex
+			cfg := config.Default(config.RoleProducer)
+			cfg.Log.Level = logLevel
+			ln, err := node.StartLocalNet(ctx, node.LocalNetParams{
+				Base: home, ChainID: o.chainID, Full: full, Light: light,
+				BlockInterval: o.blockInterval, MaxSquareWidth: o.maxWidth, Samples: samples,
+				ProducerRPC: rpcAddr, ProducerMetrics: metAddr,
+				Logger: newLogger(cfg, cmd.ErrOrStderr()),
+				OnSampled: func(name string, r das.Record) {
+					verdict := "available"
+					if !r.Available {
+						verdict = "UNAVAILABLE"
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					fmt.Fprintf(out, "%s: height=%d %s samples=%d confidence=%.6f\n", name, r.Height, verdict, r.Sampled, r.Confidence)
+				},
 			})
+			if err != nil {
+				return err
+			}
+			tok, err := rpc.NewToken(ln.Secret, rpc.PermsFor(rpc.PermAdmin), time.Time{})
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			fmt.Fprintf(out, "home:  %s\n", home)
+			for _, n := range ln.Nodes {
+				fmt.Fprintf(out, "%-10s rpc http://%s  p2p %v\n", n.Name, n.Node.RPCAddr(), n.Node.P2PAddrs())
+			}
+			prodURL := fmt.Sprintf("http://%s", ln.Nodes[0].Node.RPCAddr())
+			if a := ln.Nodes[0].Node.MetricsAddr(); a != nil {
+				fmt.Fprintf(out, "metrics: http://%s/metrics\n", a)
+			}
+			fmt.Fprintf(out, "try:   tessera blob submit --rpc %s --token $TOKEN 0x0102 'hello'\n", prodURL)
+			fmt.Fprintf(out, "admin token (valid on every node; export TOKEN=...):\n%s\n", tok)
+			mu.Unlock()
+			if demo {
+				go runDemo(ctx, out, &mu, prodURL, tok, o.blockInterval)
+			}
+			select {
+			case <-ctx.Done():
+			case err := <-ln.Errors():
+				stop()
+				_ = ln.Wait()
+				return err
+			}
+			return ln.Wait()
 		},
 	}
-	cmd.Flags().StringVar(&home, "home", "", "node home (default: a temporary directory)")
-	cmd.Flags().BoolVar(&demo, "demo", false, "keep submitting blobs")
-	cmd.Flags().StringVar(&o.chainID, "chain-id", "tessera-devnet", "chain ID")
-	cmd.Flags().IntVar(&o.maxWidth, "max-square-width", config.DefaultSquareWidth, "largest original square width k")
-	cmd.Flags().DurationVar(&o.blockInterval, "block-interval", config.DefaultBlockInterval, "time between blocks")
-	cmd.Flags().DurationVar(&o.window, "sampling-window", config.DefaultSampling, "sampling window")
-	o.role = string(config.RoleProducer)
-	o.rpcAddr, o.metricsAddr = config.DefaultRPCAddr, config.DefaultMetricsAddr
-	addConfigFlags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&home, "home", "", "directory for the nodes' data (default: a temporary directory)")
+	f.BoolVar(&demo, "demo", false, "keep submitting blobs")
+	f.IntVar(&full, "full", 2, "full nodes")
+	f.IntVar(&light, "light", 3, "light nodes")
+	f.IntVar(&samples, "samples", config.DefaultSamples, "samples per block on light nodes")
+	f.StringVar(&o.chainID, "chain-id", "tessera-devnet", "chain ID")
+	f.IntVar(&o.maxWidth, "max-square-width", config.DefaultSquareWidth, "largest original square width k")
+	f.DurationVar(&o.blockInterval, "block-interval", config.DefaultBlockInterval, "time between blocks")
+	f.StringVar(&rpcAddr, "rpc.addr", config.DefaultRPCAddr, "the producer's JSON-RPC address")
+	f.StringVar(&metAddr, "metrics.addr", config.DefaultMetricsAddr, "the producer's metrics address (empty disables)")
+	f.StringVar(&logLevel, "log.level", "warn", "log level")
 	return cmd
 }
 
-// runDemo submits a few random blobs per block interval through the RPC,
-// as a rollup would, and prints where each landed.
-func runDemo(ctx context.Context, out io.Writer, url, token string, every time.Duration) {
+// runDemo submits a few random blobs per block interval through the
+// producer's RPC, as a rollup would, and prints where each landed.
+func runDemo(ctx context.Context, out io.Writer, mu *sync.Mutex, url, token string, every time.Duration) {
+	say := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(out, format, args...)
+	}
 	c, err := rpc.Dial(ctx, url, token)
 	if err != nil {
-		fmt.Fprintln(out, "demo:", err)
+		say("demo: %v\n", err)
 		return
 	}
 	defer c.Close()
@@ -111,7 +150,7 @@ func runDemo(ctx context.Context, out io.Writer, url, token string, every time.D
 			_, _ = rand.Read(data)
 			b, err := blob.New(ns, data, share.ShareVersionZero, nil)
 			if err != nil {
-				fmt.Fprintln(out, "demo:", err)
+				say("demo: %v\n", err)
 				return
 			}
 			blobs = append(blobs, b)
@@ -122,7 +161,7 @@ func runDemo(ctx context.Context, out io.Writer, url, token string, every time.D
 			defer cancel()
 			if err := c.Call(cctx, "blob.Submit", &height, blobs, nil); err != nil {
 				if ctx.Err() == nil {
-					fmt.Fprintln(out, "demo: submit:", err)
+					say("demo: submit: %v\n", err)
 				}
 				return
 			}
@@ -130,7 +169,7 @@ func runDemo(ctx context.Context, out io.Writer, url, token string, every time.D
 			for _, b := range blobs {
 				n += len(b.Data())
 			}
-			fmt.Fprintf(out, "demo: %d blobs (%d bytes) included at height %d\n", len(blobs), n, height)
+			say("demo: %d blobs (%d bytes) included at height %d\n", len(blobs), n, height)
 		}(blobs)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -327,7 +329,8 @@ func TestDevnetSubmitAndRead(t *testing.T) {
 		}
 	}
 	url := "http://" + rpcAddr
-	write, read := token(t, bin, home, "write"), token(t, bin, home, "read")
+	prodHome := filepath.Join(home, "producer")
+	write, read := token(t, bin, prodHome, "write"), token(t, bin, prodHome, "read")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
@@ -367,6 +370,26 @@ func TestDevnetSubmitAndRead(t *testing.T) {
 		t.Fatalf("blob read back differs or has no index: %+v", got)
 	}
 	verifyBlobProof(t, ctx, cr, height, b)
+
+	// The client commands a user runs from the README.
+	c := hex.EncodeToString(b.Commitment())
+	hs := strconv.FormatUint(height, 10)
+	for _, args := range [][]string{
+		{"blob", "get", hs, "aabb", c},
+		{"blob", "proof", hs, "aabb", c},
+		{"blob", "included", hs, "aabb", c},
+		{"share", "sample", hs, "0", "1"},
+		{"header", "head"},
+	} {
+		full := append(append([]string{}, args...), "--rpc", url, "--token", read)
+		out, err := exec.Command(bin, full...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("tessera %v: %v\n%s", args, err, out)
+		}
+		if (args[0] != "header" && args[1] != "get") && !strings.Contains(string(out), "true") {
+			t.Fatalf("tessera %v did not report verification:\n%s", args, out)
+		}
+	}
 
 	mresp, err := http.Get("http://" + metAddr + "/metrics")
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tessera-da/tessera/blob"
 	"github.com/tessera-da/tessera/node/api"
+	"github.com/tessera-da/tessera/share"
 )
 
 // blobProofCmds returns `blob proof` and `blob included`.
@@ -16,20 +17,13 @@ func blobProofCmds(f *clientFlags) []*cobra.Command {
 		Short: "Fetch the blob's commitment proof and verify it against the header's data root alone",
 		Args:  cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			h, ns, c, err := blobRef(args)
+			h, ns, c, eh, err := f.blobRefAndHeader(cmd, args)
 			if err != nil {
-				return err
-			}
-			var eh api.ExtendedHeader
-			if err := f.call(cmd, "header.GetByHeight", &eh, h); err != nil {
 				return err
 			}
 			var cp blob.CommitmentProof
 			if err := f.call(cmd, "blob.GetCommitmentProof", &cp, h, ns, c); err != nil {
 				return err
-			}
-			if eh.Tessera == nil {
-				return fmt.Errorf("header %d has no compact header", h)
 			}
 			if err := cp.Verify(eh.Tessera.DataRoot[:], ns, c); err != nil {
 				return fmt.Errorf("commitment proof does NOT verify against data root %s: %w", eh.Tessera.DataRoot, err)
@@ -42,12 +36,8 @@ func blobProofCmds(f *clientFlags) []*cobra.Command {
 		Short: "Fetch the blob and its share proof, verify both against the header's DAH and data root, and ask the node (blob.Included)",
 		Args:  cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			h, ns, c, err := blobRef(args)
+			h, ns, c, eh, err := f.blobRefAndHeader(cmd, args)
 			if err != nil {
-				return err
-			}
-			var eh api.ExtendedHeader
-			if err := f.call(cmd, "header.GetByHeight", &eh, h); err != nil {
 				return err
 			}
 			dah, err := eh.VerifiedDAH()
@@ -73,4 +63,27 @@ func blobProofCmds(f *clientFlags) []*cobra.Command {
 		},
 	}
 	return []*cobra.Command{proof, included}
+}
+
+// blobRefAndHeader parses HEIGHT NAMESPACE COMMITMENT and fetches the
+// header at HEIGHT.
+func (f *clientFlags) blobRefAndHeader(cmd *cobra.Command, args []string) (uint64, share.Namespace, blob.Commitment, *api.ExtendedHeader, error) {
+	h, ns, c, err := blobRef(args)
+	if err != nil {
+		return 0, ns, nil, nil, err
+	}
+	eh, err := f.header(cmd, h)
+	return h, ns, c, eh, err
+}
+
+// header fetches the header at height, which must carry its compact form.
+func (f *clientFlags) header(cmd *cobra.Command, height uint64) (*api.ExtendedHeader, error) {
+	var eh api.ExtendedHeader
+	if err := f.call(cmd, "header.GetByHeight", &eh, height); err != nil {
+		return nil, err
+	}
+	if eh.Tessera == nil {
+		return nil, fmt.Errorf("header %d has no compact header", height)
+	}
+	return &eh, nil
 }
