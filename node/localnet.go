@@ -52,6 +52,75 @@ type LocalNet struct {
 	Secret []byte // the producer's RPC secret (every node gets a copy)
 	wg     sync.WaitGroup
 	errs   chan error
+
+	p        LocalNetParams
+	gen      *config.Genesis
+	prodHome string
+	boot     []string
+}
+
+// Add starts one more full or light node that bootstraps from the producer.
+func (ln *LocalNet) Add(ctx context.Context, name string, role config.Role) (*LocalNode, error) {
+	return ln.start(ctx, name, role, ln.boot)
+}
+
+// start builds and runs one node and waits until its listeners are bound.
+func (ln *LocalNet) start(ctx context.Context, name string, role config.Role, bootstrap []string) (*LocalNode, error) {
+	p, gen, prodHome := ln.p, ln.gen, ln.prodHome
+	home := filepath.Join(p.Base, name)
+	if err := os.MkdirAll(config.KeyPath(home, ""), 0o700); err != nil {
+		return nil, err
+	}
+	if role != config.RoleProducer {
+		if err := gen.Save(filepath.Join(home, config.GenesisFile)); err != nil {
+			return nil, err
+		}
+		if err := copySecret(prodHome, home); err != nil {
+			return nil, err
+		}
+	}
+	cfg := config.Default(role)
+	cfg.Home = home
+	cfg.RPC.Addr = "127.0.0.1:0"
+	cfg.Metrics.Addr = ""
+	if role == config.RoleProducer {
+		if p.ProducerRPC != "" {
+			cfg.RPC.Addr = p.ProducerRPC
+		}
+		cfg.Metrics.Addr = p.ProducerMetrics
+	}
+	cfg.P2P.Listen = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
+	cfg.P2P.Bootstrap = bootstrap
+	if p.Samples > 0 {
+		cfg.DAS.Samples = p.Samples
+	}
+	n, err := New(cfg, gen, p.Logger.With("node", name))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if p.OnSampled != nil {
+		n.OnSampled(func(r das.Record) { p.OnSampled(name, r) })
+	}
+	if p.configure != nil {
+		p.configure(name, n)
+	}
+	ln.wg.Add(1)
+	go func() {
+		defer ln.wg.Done()
+		if err := n.Run(ctx); err != nil {
+			ln.errs <- fmt.Errorf("%s: %w", name, err)
+		}
+	}()
+	select {
+	case <-n.Ready():
+	case err := <-ln.errs:
+		return nil, err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	l := &LocalNode{Name: name, Home: home, Role: role, Node: n}
+	ln.Nodes = append(ln.Nodes, l)
+	return l, nil
 }
 
 // StartLocalNet initialises (or reuses) the homes and starts every node,
@@ -73,67 +142,16 @@ func StartLocalNet(ctx context.Context, p LocalNetParams) (*LocalNet, error) {
 	if ln.Secret, err = config.LoadOrCreateSecret(config.KeyPath(prodHome, config.JWTSecretFile), rpc.SecretSize); err != nil {
 		return nil, err
 	}
+	ln.p, ln.gen, ln.prodHome = p, gen, prodHome
 	start := func(name string, role config.Role, bootstrap []string) (*LocalNode, error) {
-		home := filepath.Join(p.Base, name)
-		if err := os.MkdirAll(config.KeyPath(home, ""), 0o700); err != nil {
-			return nil, err
-		}
-		if role != config.RoleProducer {
-			if err := gen.Save(filepath.Join(home, config.GenesisFile)); err != nil {
-				return nil, err
-			}
-			if err := copySecret(prodHome, home); err != nil {
-				return nil, err
-			}
-		}
-		cfg := config.Default(role)
-		cfg.Home = home
-		cfg.RPC.Addr = "127.0.0.1:0"
-		cfg.Metrics.Addr = ""
-		if role == config.RoleProducer {
-			if p.ProducerRPC != "" {
-				cfg.RPC.Addr = p.ProducerRPC
-			}
-			cfg.Metrics.Addr = p.ProducerMetrics
-		}
-		cfg.P2P.Listen = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
-		cfg.P2P.Bootstrap = bootstrap
-		if p.Samples > 0 {
-			cfg.DAS.Samples = p.Samples
-		}
-		n, err := New(cfg, gen, p.Logger.With("node", name))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		if p.OnSampled != nil {
-			n.OnSampled(func(r das.Record) { p.OnSampled(name, r) })
-		}
-		if p.configure != nil {
-			p.configure(name, n)
-		}
-		ln.wg.Add(1)
-		go func() {
-			defer ln.wg.Done()
-			if err := n.Run(ctx); err != nil {
-				ln.errs <- fmt.Errorf("%s: %w", name, err)
-			}
-		}()
-		select {
-		case <-n.Ready():
-		case err := <-ln.errs:
-			return nil, err
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		l := &LocalNode{Name: name, Home: home, Role: role, Node: n}
-		ln.Nodes = append(ln.Nodes, l)
-		return l, nil
+		return ln.start(ctx, name, role, bootstrap)
 	}
 	prod, err := start("producer", config.RoleProducer, nil)
 	if err != nil {
 		return nil, err
 	}
 	boot := prod.Node.P2PAddrs()
+	ln.boot = boot
 	for i := range p.Full {
 		if _, err := start(fmt.Sprintf("full-%d", i+1), config.RoleFull, boot); err != nil {
 			return ln, err

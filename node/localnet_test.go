@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"sync"
 	"sync/atomic"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tessera-da/tessera/erasure"
+	"github.com/tessera-da/tessera/node/config"
 
 	"github.com/tessera-da/tessera/blob"
 	"github.com/tessera-da/tessera/node/das"
@@ -161,6 +163,7 @@ func TestWithheldBlockNeverAvailable(t *testing.T) {
 	sn := startSampledNet(t, ctx, 1, 2, func(name string, n *Node) {
 		if name == "producer" {
 			n.withhold = func(h uint64) bool { return h == withheld }
+			n.withholdSamples = n.withhold
 		}
 		n.squareBudget = 2 * time.Second
 	})
@@ -243,4 +246,62 @@ func TestBadEncodingProven(t *testing.T) {
 		}
 	}
 	sn.mu.Unlock()
+}
+
+// TestRebuildFromLightNodes: a producer withholds a block's square from
+// everyone but answers samples (so light nodes keep every cell of the small
+// square), then stops answering anything about it; a full node that joins
+// later rebuilds the square from what the light nodes kept. And a piece put
+// on the producer is fetched by a light node over bitswap, its provider
+// found through the DHT.
+func TestRebuildFromLightNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs libp2p nodes; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	const withheld = 3
+	var silent atomic.Bool
+	sn := startSampledNet(t, ctx, 0, 2, func(name string, n *Node) {
+		if name == "producer" {
+			n.withhold = func(h uint64) bool { return h == withheld }
+			n.withholdSamples = func(h uint64) bool { return h == withheld && silent.Load() }
+		}
+	})
+	defer func() { cancel(); _ = sn.Wait() }()
+	waitFor(t, ctx, "light nodes to sample the block", func() bool {
+		sn.mu.Lock()
+		defer sn.mu.Unlock()
+		a, b := sn.verdict["light-1"][withheld], sn.verdict["light-2"][withheld]
+		return a.Available && b.Available
+	})
+	silent.Store(true) // from now on only the light nodes hold its cells
+	fn, err := sn.Add(ctx, "full-late", config.RoleFull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the late full node to rebuild the withheld square", func() bool {
+		_, err := fn.Node.Store().ODS(withheld)
+		return err == nil
+	})
+	h, _ := fn.Node.Store().HeaderByHeight(withheld)
+	ods, _ := fn.Node.Store().ODS(withheld)
+	eds, err := erasure.ExtendFlat(ods, erasure.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dah, _ := erasure.ComputeDAH(eds, erasure.DefaultParams())
+	if string(dah.Hash()) != string(h.DataRoot[:]) {
+		t.Fatal("the rebuilt square does not match the header")
+	}
+
+	piece := bytes.Repeat([]byte("tessera"), 40000)
+	c, err := sn.Nodes[0].Node.Bulk().Put(ctx, piece)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := sn.Nodes[1].Node.Bulk().Get(ctx, c)
+	if err != nil || !bytes.Equal(got, piece) {
+		t.Fatalf("light node fetched %d bytes: %v", len(got), err)
+	}
 }

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/tessera-da/tessera/blob"
 	"github.com/tessera-da/tessera/erasure"
+	"github.com/tessera-da/tessera/node/bulk"
 	"github.com/tessera-da/tessera/node/config"
 	"github.com/tessera-da/tessera/node/das"
 	"github.com/tessera-da/tessera/node/exchange"
@@ -42,6 +44,7 @@ type network struct {
 	server *exchange.Server
 	client *exchange.Client
 	das    *das.DASer
+	bulk   *bulk.Bulk // content-addressed large-object pieces over bitswap
 }
 
 func (n *Node) startNetwork(ctx context.Context) (*network, error) {
@@ -63,7 +66,7 @@ func (n *Node) startNetwork(ctx context.Context) (*network, error) {
 		// mesh, so a peer that joined within the last heartbeat gets it.
 		pp.PubSubOptions = append(pp.PubSubOptions, pubsub.WithFloodPublish(true))
 	}
-	for _, id := range exchange.Protocols(n.gen.ChainID) {
+	for _, id := range append(exchange.Protocols(n.gen.ChainID), bulk.Protocols(n.gen.ChainID)...) {
 		pp.Protocols[id] = p2p.DefaultProtocolLimit(n.cfg.Role)
 	}
 	h, err := p2p.New(ctx, pp)
@@ -107,6 +110,13 @@ func (n *Node) startNetwork(ctx context.Context) (*network, error) {
 		return nil, err
 	}
 	nw.gossip.SubscribeFraud(nw.onFraud)
+	bp := bulk.DefaultParams(n.gen.ChainID)
+	bp.NoAnnounce = n.cfg.Role == config.RoleLight
+	bp.Logger = n.log
+	bp.OnBadPeer = func(p peer.ID, _ error) { h.Pool().Report(p, false) }
+	if nw.bulk, err = bulk.New(ctx, h.Host(), h.DHT(), n.st.Datastore(), bp); err != nil {
+		return nil, err
+	}
 	if n.cfg.Role != config.RoleProducer {
 		sp := headersync.DefaultSyncParams(n.gen.ChainID, producers)
 		sp.Fetcher = &rangeFetcher{nw: nw}
@@ -176,6 +186,9 @@ func (nw *network) close() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = nw.das.Stop(ctx)
 		cancel()
+	}
+	if nw.bulk != nil {
+		_ = nw.bulk.Close()
 	}
 	if nw.server != nil {
 		_ = nw.server.Close()
@@ -370,6 +383,20 @@ func (f *fullHeaders) PutHeader(h *header.Header) error {
 			n.svc.Prime(h, eds, dah)
 			return nil
 		}
+		if !mismatch && round >= 1 {
+			// No peer serves the whole square: rebuild it from the rows
+			// and samples several peers hold (light nodes keep theirs).
+			if blk, eds, dah, err := f.nw.rebuild(ctx, h); err == nil {
+				if err := n.st.PutBlock(blk); err != nil {
+					return err
+				}
+				n.svc.Prime(h, eds, dah)
+				n.log.Info("square rebuilt from several peers", "height", h.Height)
+				return nil
+			} else {
+				n.log.Debug("rebuild from peers failed", "height", h.Height, "err", err)
+			}
+		}
 		if mismatch && round >= 1 {
 			// The square peers serve does not extend to the header's data
 			// root: either they lie or the producer encoded it badly. The
@@ -460,4 +487,91 @@ func (r *remote) NamespaceData(ctx context.Context, height uint64, ns share.Name
 		last = err
 	}
 	return nil, last
+}
+
+// rebuild gathers rows and samples of the block at h from every peer (each
+// verified against the data root), recovers the original square from them
+// and checks it against the header.
+func (nw *network) rebuild(ctx context.Context, h *header.Header) (*store.Block, *erasure.ExtendedSquare, *erasure.DAH, error) {
+	w := 2 * int(h.SquareWidth)
+	cells := make([][]byte, w*w)
+	peers := nw.peers()
+	if len(peers) == 0 {
+		return nil, nil, nil, errors.New("no peers")
+	}
+	ext := nw.n.ext
+	// Whole rows first, spread over the peers.
+	for r := range w {
+		for i := range peers {
+			p := peers[(r+i)%len(peers)]
+			shares, err := nw.client.Row(ctx, p, h, r)
+			if err == nil && len(shares) == w {
+				copy(cells[r*w:], shares)
+				break
+			}
+		}
+	}
+	ods, err := ext.RecoverODS(cells)
+	if err != nil {
+		// Then single samples, from anyone who kept them.
+		var missing []exchange.Coord
+		for i, c := range cells {
+			if c == nil {
+				missing = append(missing, exchange.Coord{Row: i / w, Col: i % w})
+			}
+		}
+		for _, p := range peers {
+			for len(missing) > 0 {
+				n := min(len(missing), exchange.MaxSamplesPerRequest)
+				smps, _ := nw.client.Samples(ctx, p, h, missing[:n])
+				var still []exchange.Coord
+				for j, s := range smps {
+					if s != nil {
+						cells[s.Row()*w+s.Col()] = s.Share()
+					} else {
+						still = append(still, missing[j])
+					}
+				}
+				if len(smps) < n {
+					still = append(still, missing[len(smps):n]...)
+				}
+				missing = append(still, missing[n:]...)
+				if len(still) == n {
+					break // this peer has none of them
+				}
+			}
+		}
+		if ods, err = ext.RecoverODS(cells); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	eds, err := ext.ExtendFlat(ods)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	dah, err := ext.ComputeDAH(eds)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !bytes.Equal(dah.Hash(), h.DataRoot[:]) {
+		return nil, nil, nil, fmt.Errorf("the rebuilt square does not match the header's data root")
+	}
+	blk, err := blockFromSquare(h, ods)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return blk, eds, dah, nil
+}
+
+// Sample serves single samples of a stored square: used by the exchange
+// server only when Square reports the square missing.
+func (s *storeSource) Sample(height uint64, row, col int) (*erasure.Sample, error) {
+	if s.n.withholdSamples != nil && s.n.withholdSamples(height) {
+		return nil, fmt.Errorf("%w: withheld", exchange.ErrNotFound)
+	}
+	sq, err := s.n.svc.Square(height)
+	if err != nil {
+		return nil, err
+	}
+	return s.n.ext.ProveSample(sq.EDS, sq.DAH, row, col, erasure.Row)
 }

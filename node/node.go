@@ -17,6 +17,7 @@ import (
 
 	"github.com/tessera-da/tessera/erasure"
 	"github.com/tessera-da/tessera/node/api"
+	"github.com/tessera-da/tessera/node/bulk"
 	"github.com/tessera-da/tessera/node/chain"
 	"github.com/tessera-da/tessera/node/config"
 	"github.com/tessera-da/tessera/node/das"
@@ -53,9 +54,13 @@ type Node struct {
 	// withhold, set only by fault-injection tests, makes the node refuse
 	// to serve the squares of the heights it returns true for.
 	withhold func(height uint64) bool
+	// withholdSamples, set only by fault-injection tests, makes a node that
+	// withholds a square also refuse single samples of it.
+	withholdSamples func(height uint64) bool
 	// squareBudget bounds how long a full node tries to get a block's
 	// square before storing the header alone.
 	squareBudget time.Duration
+	ext          *erasure.Extender // for sample proofs served outside the API's cache
 	ready        chan struct{}
 }
 
@@ -78,7 +83,12 @@ func New(cfg config.Config, gen *config.Genesis, log *slog.Logger) (*Node, error
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", cfg.StorePath(), err)
 	}
-	n := &Node{cfg: cfg, gen: gen, log: log, st: st, ready: make(chan struct{}), squareBudget: squareFetchBudget}
+	ext, err := erasure.NewExtender(erasure.DefaultParams(), erasure.NewLeopardCodec())
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	n := &Node{cfg: cfg, gen: gen, log: log, st: st, ready: make(chan struct{}), squareBudget: squareFetchBudget, ext: ext}
 	ok := false
 	defer func() {
 		if !ok {
@@ -366,4 +376,15 @@ func (n *Node) P2PAddrs() []string {
 		out = append(out, a.String())
 	}
 	return out
+}
+
+// Bulk returns the node's content-addressed piece store over bitswap (nil
+// before Ready or without networking).
+func (n *Node) Bulk() *bulk.Bulk {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.net == nil {
+		return nil
+	}
+	return n.net.bulk
 }

@@ -86,6 +86,7 @@
 //	"p" pin ID                  → pin: kind, namespace, creation time
 //	"M" key                     → caller's meta value
 //	"R" len(bucket)(1) bucket key → caller's record (the length byte keeps buckets apart)
+//	"D" datastore key           → go-datastore value (Store.Datastore, e.g. boxo blocks; key in String form)
 //
 // Every value is kind(1) ‖ payload ‖ CRC-32C(kind ‖ payload)(4). An ODS
 // chunk's payload is a sequence of segments, each a uvarint tag t then
