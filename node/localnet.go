@@ -44,6 +44,16 @@ type LocalNode struct {
 	Home string
 	Role config.Role
 	Node *Node
+
+	stop    context.CancelFunc
+	stopped chan struct{}
+}
+
+// Stop stops this node alone (as a crash would, minus the abruptness: its
+// store is closed cleanly) and waits until it has stopped.
+func (l *LocalNode) Stop() {
+	l.stop()
+	<-l.stopped
 }
 
 // LocalNet is a running local network.
@@ -104,21 +114,26 @@ func (ln *LocalNet) start(ctx context.Context, name string, role config.Role, bo
 	if p.configure != nil {
 		p.configure(name, n)
 	}
+	nctx, stop := context.WithCancel(ctx)
+	stopped := make(chan struct{})
 	ln.wg.Add(1)
 	go func() {
 		defer ln.wg.Done()
-		if err := n.Run(ctx); err != nil {
+		defer close(stopped)
+		if err := n.Run(nctx); err != nil {
 			ln.errs <- fmt.Errorf("%s: %w", name, err)
 		}
 	}()
 	select {
 	case <-n.Ready():
 	case err := <-ln.errs:
+		stop()
 		return nil, err
 	case <-ctx.Done():
+		stop()
 		return nil, ctx.Err()
 	}
-	l := &LocalNode{Name: name, Home: home, Role: role, Node: n}
+	l := &LocalNode{Name: name, Home: home, Role: role, Node: n, stop: stop, stopped: stopped}
 	ln.Nodes = append(ln.Nodes, l)
 	return l, nil
 }

@@ -305,3 +305,79 @@ func TestRebuildFromLightNodes(t *testing.T) {
 		t.Fatalf("light node fetched %d bytes: %v", len(got), err)
 	}
 }
+
+// TestLightNodeRestartResumes stops a light node after it has sampled some
+// heights, lets the chain grow, and restarts it on the same home: it
+// resumes from its checkpoint (no height it already judged is sampled
+// again) and catches up with the rest.
+func TestLightNodeRestartResumes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs libp2p nodes; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	judged := map[uint64]int{} // light-1's verdicts per height, across both runs
+	sn := startSampledNet(t, ctx, 1, 1, nil)
+	defer func() { cancel(); _ = sn.Wait() }()
+	light := sn.Nodes[2]
+	waitFor(t, ctx, "light-1 to sample 5 heights", func() bool {
+		sn.mu.Lock()
+		defer sn.mu.Unlock()
+		for h := uint64(1); h <= 5; h++ {
+			if !sn.verdict["light-1"][h].Available {
+				return false
+			}
+		}
+		return true
+	})
+	light.Stop()
+	sn.mu.Lock()
+	for h, r := range sn.verdict["light-1"] {
+		if r.Available {
+			judged[h]++
+		}
+	}
+	before := len(judged)
+	sn.mu.Unlock()
+	head := sn.Nodes[0].Node.watch.Head().Height
+	waitFor(t, ctx, "the chain to grow while light-1 is down", func() bool {
+		return sn.Nodes[0].Node.watch.Head().Height >= head+5
+	})
+	sn.p.OnSampled = func(name string, r das.Record) {
+		mu.Lock()
+		defer mu.Unlock()
+		if name == "light-1" {
+			judged[r.Height]++
+		}
+	}
+	again, err := sn.Add(ctx, "light-1", config.RoleLight)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := sn.Nodes[0].Node.watch.Head().Height
+	waitFor(t, ctx, "light-1 to catch up after the restart", func() bool {
+		h := again.Node.watch.Head()
+		if h == nil || h.Height < target {
+			return false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for x := uint64(1); x <= target; x++ {
+			if judged[x] == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for h, n := range judged {
+		if n > 1 {
+			t.Fatalf("height %d was sampled again after the restart", h)
+		}
+	}
+	if before < 5 {
+		t.Fatalf("only %d heights judged before the stop", before)
+	}
+}
