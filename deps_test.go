@@ -14,12 +14,13 @@ const module = "github.com/tessera-da/tessera"
 // always allowed as dependencies, but no core package may import the ones
 // in forbiddenStd itself.
 var layering = map[string][]string{
-	"share":      {},
-	"nmt":        {},
-	"nmt/merkle": {},
-	"erasure":    {"share", "nmt", "nmt/merkle", "github.com/klauspost/reedsolomon", "github.com/klauspost/cpuid/v2", "golang.org/x/sys/cpu"},
-	"blob":       {"share", "nmt", "nmt/merkle", "erasure", "github.com/klauspost/reedsolomon", "github.com/klauspost/cpuid/v2", "golang.org/x/sys/cpu"},
-	"sampling":   {"share", "nmt", "nmt/merkle", "erasure", "github.com/klauspost/reedsolomon", "github.com/klauspost/cpuid/v2", "golang.org/x/sys/cpu"},
+	"share":        {},
+	"nmt":          {},
+	"nmt/merkle":   {},
+	"erasure":      {"share", "nmt", "nmt/merkle", "github.com/klauspost/reedsolomon", "github.com/klauspost/cpuid/v2", "golang.org/x/sys/cpu"},
+	"blob":         {"share", "nmt", "nmt/merkle", "erasure", "github.com/klauspost/reedsolomon", "github.com/klauspost/cpuid/v2", "golang.org/x/sys/cpu"},
+	"sampling":     {"share", "nmt", "nmt/merkle", "erasure", "github.com/klauspost/reedsolomon", "github.com/klauspost/cpuid/v2", "golang.org/x/sys/cpu"},
+	"blob/dataset": {"share", "nmt", "nmt/merkle", "erasure", "blob", "github.com/klauspost/reedsolomon", "github.com/klauspost/cpuid/v2", "golang.org/x/sys/cpu"},
 }
 
 // forbiddenStd lists I/O, clock, logging and global-randomness packages the
