@@ -37,12 +37,17 @@ func (f *clientFlags) add(cmd *cobra.Command) {
 func (f *clientFlags) call(cmd *cobra.Command, method string, result any, params ...any) error {
 	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
 	defer cancel()
-	c, err := rpc.Dial(ctx, f.url, f.token)
+	c, err := dialRPC(ctx, f)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	return c.Call(ctx, method, result, params...)
+}
+
+// dialRPC connects to the node the flags name.
+func dialRPC(ctx context.Context, f *clientFlags) (*rpc.Client, error) {
+	return rpc.Dial(ctx, f.url, f.token)
 }
 
 func printJSON(w io.Writer, v any) error {

@@ -391,6 +391,26 @@ func TestDevnetSubmitAndRead(t *testing.T) {
 		}
 	}
 
+	// A large object through the dataset commands.
+	dir := t.TempDir()
+	obj := bytes.Repeat([]byte("0123456789abcdef"), 200000) // 3.2 MB: several pages
+	if err := os.WriteFile(filepath.Join(dir, "obj"), obj, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	refJSON, err := exec.Command(bin, "dataset", "put", "e2e/object", filepath.Join(dir, "obj"), "--home", prodHome, "--page-size", "1048576", "--name", "e2e", "--rpc", url, "--token", write).Output()
+	if err != nil {
+		t.Fatalf("dataset put: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ref.json"), refJSON, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "dataset", "get", filepath.Join(dir, "ref.json"), "--out", filepath.Join(dir, "back"), "--rpc", url, "--token", read).CombinedOutput(); err != nil {
+		t.Fatalf("dataset get: %v\n%s", err, out)
+	}
+	if back, _ := os.ReadFile(filepath.Join(dir, "back")); !bytes.Equal(back, obj) {
+		t.Fatal("the object read back differs")
+	}
+
 	mresp, err := http.Get("http://" + metAddr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
