@@ -1,0 +1,345 @@
+package dataset
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// ErrInvalidRun: a run-control record that is malformed, exceeds a limit,
+// is not canonical, or whose ID does not match its contents.
+var ErrInvalidRun = errors.New("dataset: invalid run")
+
+// Limits of a run-control record, checked before anything is allocated.
+const (
+	RunVersion    = 1                                                  // encoding version
+	MaxRunWorkers = 1 << 16                                            // registered workers in one run
+	runFixedSize  = 4 + 1 + IDSize + 8 + 8 + 8 + 8 + 4                 // bytes before the worker keys
+	MaxRunSize    = runFixedSize + MaxRunWorkers*ed25519.PublicKeySize // bytes of an encoded run
+	maxSeedDelay  = 1 << 32                                            // blocks; keeps height arithmetic far from overflow
+)
+
+// runMagic starts every encoded run-control record.
+var runMagic = [4]byte{'T', 'S', 'R', 'N'}
+
+// Run is a run-control record (namespace kind RunControl): it binds a
+// training run to a dataset manifest, a fixed ordered set of registered
+// worker keys and the assignment parameters. A worker's index is its
+// position in Workers.
+//
+// Steps and seeds: step s opens at height StartHeight + s·SeedDelay (so a
+// step lasts SeedDelay blocks), and its seed is the hash of the header
+// SeedDelay blocks after it opens, at StepSeedHeight(s) = StartHeight +
+// (s+1)·SeedDelay. The epoch seed of s is the step seed of the epoch's
+// first step (Params.EpochStart).
+type Run struct {
+	ID           [32]byte            // SHA-256 of the encoding (MarshalBinary); set by NewRun and ParseRun
+	Manifest     ID                  // dataset manifest the run trains on
+	Workers      []ed25519.PublicKey // registered workers, distinct, order fixed
+	PagesPerStep uint64              // distinct pages consumed per step
+	SeedDelay    uint64              // Δ in blocks, 1..2^32
+	Replication  uint64              // workers per page, 1..len(Workers)
+	StartHeight  uint64              // height at which step 0 opens
+}
+
+// NewRun builds a run, validates it and sets its ID. The worker keys are
+// copied.
+func NewRun(manifest ID, workers []ed25519.PublicKey, pagesPerStep, seedDelay, replication, startHeight uint64) (*Run, error) {
+	r := &Run{Manifest: manifest, PagesPerStep: pagesPerStep, SeedDelay: seedDelay, Replication: replication, StartHeight: startHeight}
+	r.Workers = make([]ed25519.PublicKey, len(workers))
+	for i, w := range workers {
+		r.Workers[i] = bytes.Clone(w)
+	}
+	id, err := r.ComputeID()
+	if err != nil {
+		return nil, err
+	}
+	r.ID = id
+	return r, nil
+}
+
+// validateFields checks everything but the ID.
+func (r *Run) validateFields() error {
+	switch {
+	case len(r.Workers) == 0 || len(r.Workers) > MaxRunWorkers:
+		return fmt.Errorf("%w: %d workers not in [1, %d]", ErrInvalidRun, len(r.Workers), MaxRunWorkers)
+	case r.PagesPerStep == 0 || r.PagesPerStep > MaxAssignPages:
+		return fmt.Errorf("%w: %d pages per step not in [1, %d]", ErrInvalidRun, r.PagesPerStep, uint64(MaxAssignPages))
+	case r.SeedDelay == 0 || r.SeedDelay > maxSeedDelay:
+		return fmt.Errorf("%w: seed delay %d not in [1, %d] blocks", ErrInvalidRun, r.SeedDelay, uint64(maxSeedDelay))
+	case r.Replication == 0 || r.Replication > uint64(len(r.Workers)):
+		return fmt.Errorf("%w: replication %d not in [1, %d workers]", ErrInvalidRun, r.Replication, len(r.Workers))
+	}
+	seen := make(map[[ed25519.PublicKeySize]byte]int, len(r.Workers))
+	for i, w := range r.Workers {
+		if len(w) != ed25519.PublicKeySize {
+			return fmt.Errorf("%w: worker %d key is %d bytes", ErrInvalidRun, i, len(w))
+		}
+		k := [ed25519.PublicKeySize]byte(w)
+		if j, dup := seen[k]; dup {
+			return fmt.Errorf("%w: workers %d and %d have the same key", ErrInvalidRun, j, i)
+		}
+		seen[k] = i
+	}
+	return nil
+}
+
+// Validate checks the fields against the limits (workers distinct and
+// 32 bytes, 1 ≤ Replication ≤ workers, PagesPerStep and SeedDelay non-zero)
+// and that ID is SHA-256 of the encoding. Parameters that depend on the
+// dataset's page count are checked by AssignFor.
+func (r *Run) Validate() error {
+	id, err := r.ComputeID()
+	if err != nil {
+		return err
+	}
+	if id != r.ID {
+		return fmt.Errorf("%w: ID %x does not match contents %x", ErrInvalidRun, r.ID, id)
+	}
+	return nil
+}
+
+// appendBinary appends the canonical encoding (r's fields valid):
+//
+//	"TSRN" ‖ u8 version ‖ manifest ID (32 B) ‖ BE64 start height ‖
+//	BE64 seed delay ‖ BE64 pages per step ‖ BE64 replication ‖
+//	BE32 count ‖ worker keys (32 B each)
+func (r *Run) appendBinary(b []byte) []byte {
+	b = append(b, runMagic[:]...)
+	b = append(b, RunVersion)
+	b = append(b, r.Manifest[:]...)
+	b = binary.BigEndian.AppendUint64(b, r.StartHeight)
+	b = binary.BigEndian.AppendUint64(b, r.SeedDelay)
+	b = binary.BigEndian.AppendUint64(b, r.PagesPerStep)
+	b = binary.BigEndian.AppendUint64(b, r.Replication)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(r.Workers)))
+	for _, w := range r.Workers {
+		b = append(b, w...)
+	}
+	return b
+}
+
+// ComputeID returns SHA-256 of the canonical encoding (which does not
+// contain the ID). It fails when a field is invalid; it ignores r.ID.
+func (r *Run) ComputeID() ([32]byte, error) {
+	if err := r.validateFields(); err != nil {
+		return [32]byte{}, err
+	}
+	return sha256.Sum256(r.appendBinary(make([]byte, 0, runFixedSize+len(r.Workers)*ed25519.PublicKeySize))), nil
+}
+
+// MarshalBinary returns the canonical encoding (see appendBinary); the ID
+// is not in it, being its hash. It fails when the run is invalid.
+func (r *Run) MarshalBinary() ([]byte, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	return r.appendBinary(make([]byte, 0, runFixedSize+len(r.Workers)*ed25519.PublicKeySize)), nil
+}
+
+// reader reads a canonical encoding; every read checks the remaining length
+// first, the first failure sticks, and failures wrap sentinel.
+type reader struct {
+	b        []byte
+	err      error
+	sentinel error
+}
+
+func (d *reader) fail(format string, args ...any) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: "+format, append([]any{d.sentinel}, args...)...)
+	}
+}
+
+func (d *reader) take(n uint64, what string) []byte {
+	if d.err != nil {
+		return nil
+	}
+	if n > uint64(len(d.b)) {
+		d.fail("truncated %s: need %d bytes, have %d", what, n, len(d.b))
+		return nil
+	}
+	p := d.b[:n:n]
+	d.b = d.b[n:]
+	return p
+}
+
+func (d *reader) u8(what string) uint8 {
+	if p := d.take(1, what); p != nil {
+		return p[0]
+	}
+	return 0
+}
+
+func (d *reader) u32(what string) uint32 {
+	if p := d.take(4, what); p != nil {
+		return binary.BigEndian.Uint32(p)
+	}
+	return 0
+}
+
+func (d *reader) u64(what string) uint64 {
+	if p := d.take(8, what); p != nil {
+		return binary.BigEndian.Uint64(p)
+	}
+	return 0
+}
+
+func (d *reader) hash(dst *[32]byte, what string) {
+	if p := d.take(32, what); p != nil {
+		copy(dst[:], p)
+	}
+}
+
+// count reads a BE32 count of items of at least minSize bytes each, bounded
+// by max and by the bytes left, so no allocation exceeds the input.
+func (d *reader) count(minSize, max uint64, what string) uint64 {
+	n := uint64(d.u32(what))
+	if d.err != nil {
+		return 0
+	}
+	if n > max || n*minSize > uint64(len(d.b)) {
+		d.fail("%d %s exceed the limit %d or the input", n, what, max)
+		return 0
+	}
+	return n
+}
+
+// header checks magic and version.
+func (d *reader) header(magic [4]byte, version byte) {
+	if m := d.take(4, "magic"); m != nil && !bytes.Equal(m, magic[:]) {
+		d.fail("bad magic %x", m)
+	}
+	if v := d.take(1, "version"); v != nil && v[0] != version {
+		d.fail("version %d, want %d", v[0], version)
+	}
+}
+
+func (d *reader) end() {
+	if d.err == nil && len(d.b) != 0 {
+		d.fail("%d trailing bytes", len(d.b))
+	}
+}
+
+// ParseRun decodes a run-control record from untrusted bytes, accepting only
+// the canonical encoding of a valid run, and sets its ID. It never panics
+// and checks len(b) ≤ MaxRunSize and the worker count before allocating.
+func ParseRun(b []byte) (*Run, error) {
+	if len(b) > MaxRunSize {
+		return nil, fmt.Errorf("%w: %d bytes, max %d", ErrInvalidRun, len(b), MaxRunSize)
+	}
+	d := &reader{b: b, sentinel: ErrInvalidRun}
+	d.header(runMagic, RunVersion)
+	r := &Run{}
+	var mid [32]byte
+	d.hash(&mid, "manifest ID")
+	r.Manifest = mid
+	r.StartHeight = d.u64("start height")
+	r.SeedDelay = d.u64("seed delay")
+	r.PagesPerStep = d.u64("pages per step")
+	r.Replication = d.u64("replication")
+	if n := d.count(ed25519.PublicKeySize, MaxRunWorkers, "workers"); n > 0 {
+		r.Workers = make([]ed25519.PublicKey, n)
+		for i := range r.Workers {
+			r.Workers[i] = ed25519.PublicKey(bytes.Clone(d.take(ed25519.PublicKeySize, "worker key")))
+		}
+	}
+	d.end()
+	if d.err != nil {
+		return nil, d.err
+	}
+	id, err := r.ComputeID()
+	if err != nil {
+		return nil, err
+	}
+	r.ID = id
+	return r, nil
+}
+
+// StepOpenHeight returns the height at which step opens: StartHeight +
+// step·SeedDelay. It fails with ErrInvalidParams on overflow.
+func (r *Run) StepOpenHeight(step uint64) (uint64, error) {
+	if r.SeedDelay == 0 {
+		return 0, fmt.Errorf("%w: seed delay 0", ErrInvalidRun)
+	}
+	if step > (^uint64(0)-r.StartHeight)/r.SeedDelay {
+		return 0, fmt.Errorf("%w: step %d opens beyond the last height", ErrInvalidParams, step)
+	}
+	return r.StartHeight + step*r.SeedDelay, nil
+}
+
+// StepSeedHeight returns the height of the header whose hash seeds step:
+// SeedDelay blocks after the step opens, StartHeight + (step+1)·SeedDelay.
+// It fails with ErrInvalidParams on overflow.
+func (r *Run) StepSeedHeight(step uint64) (uint64, error) {
+	open, err := r.StepOpenHeight(step)
+	if err != nil {
+		return 0, err
+	}
+	if open > ^uint64(0)-r.SeedDelay {
+		return 0, fmt.Errorf("%w: seed height of step %d beyond the last height", ErrInvalidParams, step)
+	}
+	return open + r.SeedDelay, nil
+}
+
+// Params returns the assignment parameters of the run over a dataset of
+// pages pages, validated.
+func (r *Run) Params(pages uint64) (Params, error) {
+	if err := r.validateFields(); err != nil {
+		return Params{}, err
+	}
+	p := Params{Pages: pages, Workers: uint64(len(r.Workers)), PagesPerStep: r.PagesPerStep, Replication: r.Replication}
+	if err := p.Validate(); err != nil {
+		return Params{}, err
+	}
+	return p, nil
+}
+
+// EpochSeedHeight returns the seed height of the first step of step's
+// epoch (the header that orders the pages for the epoch), for a dataset of
+// pages pages.
+func (r *Run) EpochSeedHeight(pages, step uint64) (uint64, error) {
+	p, err := r.Params(pages)
+	if err != nil {
+		return 0, err
+	}
+	return r.StepSeedHeight(p.EpochStart(step))
+}
+
+// WorkerIndex returns the index of a registered worker key.
+func (r *Run) WorkerIndex(key ed25519.PublicKey) (uint64, error) {
+	for i, w := range r.Workers {
+		if bytes.Equal(w, key) {
+			return uint64(i), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: worker key %x is not registered in the run", ErrInvalidRun, []byte(key))
+}
+
+// AssignFor returns the manifest page indexes worker workerIndex trains on
+// at step, in feeding order. epochHeaderHash is the hash of the header at
+// EpochSeedHeight(manifestPages, step) and stepHeaderHash that at
+// StepSeedHeight(step) (the same header when step starts its epoch). The
+// seeds are ComputeSeed(hash, run.ID, s) with s the epoch's first step and
+// step respectively; the pages come from Assign.
+func AssignFor(run *Run, manifestPages int, epochHeaderHash, stepHeaderHash [32]byte, step, workerIndex uint64) ([]uint64, error) {
+	if err := run.Validate(); err != nil {
+		return nil, err
+	}
+	if manifestPages < 0 {
+		return nil, fmt.Errorf("%w: %d pages", ErrInvalidParams, manifestPages)
+	}
+	p, err := run.Params(uint64(manifestPages))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := run.StepSeedHeight(step); err != nil {
+		return nil, err
+	}
+	epochSeed := ComputeSeed(epochHeaderHash, run.ID, p.EpochStart(step))
+	stepSeed := ComputeSeed(stepHeaderHash, run.ID, step)
+	return Assign(epochSeed, stepSeed, p, step, workerIndex)
+}
