@@ -267,68 +267,13 @@ func signingMessage(id ID) []byte {
 	return append([]byte(signingContext), id[:]...)
 }
 
-// decoder reads the canonical encoding; every read checks the remaining
-// length first, and the first failure sticks.
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) fail(format string, args ...any) {
-	if d.err == nil {
-		d.err = fmt.Errorf("%w: "+format, append([]any{ErrInvalidManifest}, args...)...)
-	}
-}
-
-func (d *decoder) take(n uint64, what string) []byte {
-	if d.err != nil {
-		return nil
-	}
-	if n > uint64(len(d.b)) {
-		d.fail("truncated %s: need %d bytes, have %d", what, n, len(d.b))
-		return nil
-	}
-	p := d.b[:n:n]
-	d.b = d.b[n:]
-	return p
-}
-
-func (d *decoder) u32(what string) uint32 {
-	p := d.take(4, what)
-	if p == nil {
-		return 0
-	}
-	return binary.BigEndian.Uint32(p)
-}
-
-func (d *decoder) u64(what string) uint64 {
-	p := d.take(8, what)
-	if p == nil {
-		return 0
-	}
-	return binary.BigEndian.Uint64(p)
-}
-
-func (d *decoder) str(what string) string {
+// str reads a BE32-length-prefixed string of at most MaxStringLen bytes.
+func (d *reader) str(what string) string {
 	n := d.u32(what)
 	if d.err == nil && n > MaxStringLen {
 		d.fail("%s is %d bytes, max %d", what, n, MaxStringLen)
 	}
 	return string(d.take(uint64(n), what))
-}
-
-// count reads a BE32 count of items of size bytes each, bounded by max and
-// by the bytes left, so that no allocation exceeds the input.
-func (d *decoder) count(size, max uint64, what string) uint64 {
-	n := uint64(d.u32(what))
-	if d.err != nil {
-		return 0
-	}
-	if n > max || n*size > uint64(len(d.b)) {
-		d.fail("%d %s exceed the limit %d or the input", n, what, max)
-		return 0
-	}
-	return n
 }
 
 // ParseManifest decodes a manifest from untrusted bytes. It accepts only the
@@ -339,7 +284,7 @@ func ParseManifest(b []byte) (*Manifest, error) {
 	if len(b) > MaxManifestSize {
 		return nil, fmt.Errorf("%w: %d bytes, max %d", ErrInvalidManifest, len(b), MaxManifestSize)
 	}
-	d := &decoder{b: b}
+	d := &reader{b: b, sentinel: ErrInvalidManifest}
 	if magic := d.take(4, "magic"); magic != nil && !bytes.Equal(magic, manifestMagic[:]) {
 		d.fail("bad magic %x", magic)
 	}

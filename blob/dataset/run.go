@@ -140,7 +140,8 @@ func (r *Run) MarshalBinary() ([]byte, error) {
 	return r.appendBinary(make([]byte, 0, runFixedSize+len(r.Workers)*ed25519.PublicKeySize)), nil
 }
 
-// reader reads a canonical encoding; every read checks the remaining length
+// reader reads the package's canonical encodings (manifests, runs,
+// training proofs); every read checks the remaining length
 // first, the first failure sticks, and failures wrap sentinel.
 type reader struct {
 	b        []byte
