@@ -62,10 +62,10 @@ func FuzzParseProof(f *testing.F) {
 	v := loadNMTVectors(f)
 	for _, tv := range v.Trees {
 		for _, rp := range tv.RangeProofs {
-			f.Add(encode(f, rp.Proof.decode(f)))
+			f.Add(encode(f, decodeVectorProof(f, rp.Proof)))
 		}
 		for _, np := range tv.NamespaceProofs {
-			f.Add(encode(f, np.Proof.decode(f)))
+			f.Add(encode(f, decodeVectorProof(f, np.Proof)))
 		}
 	}
 	f.Add([]byte{})

@@ -7,63 +7,34 @@ import (
 	"errors"
 	"os"
 	"testing"
+
+	"github.com/tessera-da/tessera/internal/vectors"
 )
 
-type jsonProof struct {
-	Start                 int      `json:"start"`
-	End                   int      `json:"end"`
-	Nodes                 []string `json:"nodes"`
-	LeafHash              string   `json:"leaf_hash"`
-	IsMaxNamespaceIgnored bool     `json:"is_max_namespace_ignored"`
-}
-
-type nmtVectorFile struct {
-	EmptyRoot string `json:"empty_root"`
-	Hasher    struct {
-		IgnoreMaxNamespace bool `json:"ignore_max_namespace"`
-		NamespaceSize      int  `json:"namespace_size"`
-		NodeSize           int  `json:"node_size"`
-	} `json:"hasher"`
-	Trees []struct {
-		Name   string `json:"name"`
-		Leaves []struct {
-			Kind      string `json:"kind"`
-			Namespace string `json:"namespace"`
-			ShareSeed string `json:"share_seed"`
-			ShareHex  string `json:"share_hex"`
-		} `json:"leaves"`
-		LeafHashes         []string `json:"leaf_hashes"`
-		Root               string   `json:"root"`
-		RootMin            string   `json:"root_min_namespace"`
-		RootMax            string   `json:"root_max_namespace"`
-		RootIgnoreMaxFalse string   `json:"root_if_ignore_max_namespace_false"`
-		RangeProofs        []struct {
-			Start    int       `json:"start"`
-			End      int       `json:"end"`
-			Proof    jsonProof `json:"proof"`
-			Verified bool      `json:"verified"`
-		} `json:"range_proofs"`
-		NamespaceProofs []struct {
-			Namespace string    `json:"namespace"`
-			Kind      string    `json:"kind"`
-			Proof     jsonProof `json:"proof"`
-			Result    bool      `json:"verify_namespace_result"`
-		} `json:"namespace_proofs"`
-	} `json:"trees"`
-}
-
-func loadNMTVectors(t testing.TB) *nmtVectorFile {
+func loadNMTVectors(t testing.TB) *vectors.NMTFile {
 	t.Helper()
 	data, err := os.ReadFile("../testdata/vectors/nmt.json")
 	if err != nil {
 		t.Fatalf("read vectors: %v", err)
 	}
-	var v nmtVectorFile
+	var v vectors.NMTFile
 	if err := json.Unmarshal(data, &v); err != nil {
 		t.Fatalf("parse vectors: %v", err)
 	}
-	if len(v.Trees) == 0 {
-		t.Fatal("no trees in nmt.json")
+	if len(v.Trees) == 0 || v.EmptyRoot == nil {
+		t.Fatal("no trees or no empty_root in nmt.json")
+	}
+	for _, tr := range v.Trees {
+		for _, rp := range tr.RangeProofs {
+			if rp.Verified == nil {
+				t.Fatalf("tree %s: range proof without verified", tr.Name)
+			}
+		}
+		for _, np := range tr.NamespaceProofs {
+			if np.Result == nil {
+				t.Fatalf("tree %s: namespace proof without verify_namespace_result", tr.Name)
+			}
+		}
 	}
 	return &v
 }
@@ -77,7 +48,7 @@ func mustHex(t testing.TB, s string) []byte {
 	return b
 }
 
-func (jp jsonProof) decode(t testing.TB) Proof {
+func decodeVectorProof(t testing.TB, jp vectors.Proof) Proof {
 	t.Helper()
 	nodes := make([][]byte, len(jp.Nodes))
 	for i, n := range jp.Nodes {
@@ -95,7 +66,7 @@ func (jp jsonProof) decode(t testing.TB) Proof {
 }
 
 // vectorLeaves returns the pushed leaves (namespace ‖ share) of a tree.
-func vectorLeaves(t testing.TB, v *nmtVectorFile, i int) [][]byte {
+func vectorLeaves(t testing.TB, v *vectors.NMTFile, i int) [][]byte {
 	var out [][]byte
 	for _, l := range v.Trees[i].Leaves {
 		out = append(out, append(mustHex(t, l.Namespace), mustHex(t, l.ShareHex)...))
@@ -105,10 +76,10 @@ func vectorLeaves(t testing.TB, v *nmtVectorFile, i int) [][]byte {
 
 func TestVectors(t *testing.T) {
 	v := loadNMTVectors(t)
-	if !bytes.Equal(EmptyRoot(), mustHex(t, v.EmptyRoot)) {
-		t.Errorf("EmptyRoot = %x, want %s", EmptyRoot(), v.EmptyRoot)
+	if !bytes.Equal(EmptyRoot(), mustHex(t, *v.EmptyRoot)) {
+		t.Errorf("EmptyRoot = %x, want %s", EmptyRoot(), *v.EmptyRoot)
 	}
-	if got := New().Root(); !bytes.Equal(got, mustHex(t, v.EmptyRoot)) {
+	if got := New().Root(); !bytes.Equal(got, mustHex(t, *v.EmptyRoot)) {
 		t.Errorf("empty Tree root = %x", got)
 	}
 	if v.Hasher.NamespaceSize != NamespaceSize || v.Hasher.NodeSize != NodeSize || !v.Hasher.IgnoreMaxNamespace {
@@ -159,7 +130,7 @@ func TestVectors(t *testing.T) {
 			}
 
 			for _, rp := range tv.RangeProofs {
-				want := rp.Proof.decode(t)
+				want := decodeVectorProof(t, rp.Proof)
 				got, err := tree.ProveRange(rp.Start, rp.End)
 				if err != nil {
 					t.Fatalf("ProveRange(%d, %d): %v", rp.Start, rp.End, err)
@@ -169,8 +140,8 @@ func TestVectors(t *testing.T) {
 				}
 				for _, p := range []Proof{got, want} {
 					err := p.VerifyInclusion(root, leaves[rp.Start:rp.End]...)
-					if (err == nil) != rp.Verified {
-						t.Errorf("VerifyInclusion [%d, %d) = %v, want verified=%v", rp.Start, rp.End, err, rp.Verified)
+					if (err == nil) != *rp.Verified {
+						t.Errorf("VerifyInclusion [%d, %d) = %v, want verified=%v", rp.Start, rp.End, err, *rp.Verified)
 					}
 				}
 				checkRoundTrip(t, got)
@@ -178,7 +149,7 @@ func TestVectors(t *testing.T) {
 
 			for _, np := range tv.NamespaceProofs {
 				ns := mustHex(t, np.Namespace)
-				want := np.Proof.decode(t)
+				want := decodeVectorProof(t, np.Proof)
 				got, err := tree.ProveNamespace(ns)
 				if err != nil {
 					t.Fatalf("ProveNamespace(%s): %v", np.Kind, err)
@@ -192,8 +163,8 @@ func TestVectors(t *testing.T) {
 				}
 				for _, p := range []Proof{got, want} {
 					err := p.VerifyNamespace(root, ns, nsLeaves...)
-					if (err == nil) != np.Result {
-						t.Errorf("VerifyNamespace(%s) = %v, want %v", np.Kind, err, np.Result)
+					if (err == nil) != *np.Result {
+						t.Errorf("VerifyNamespace(%s) = %v, want %v", np.Kind, err, *np.Result)
 					}
 				}
 				checkRoundTrip(t, got)
@@ -230,12 +201,12 @@ func TestVectorsEDSSamples(t *testing.T) {
 			K       int `json:"k"`
 			Samples []struct {
 				Row, Col       int
-				ShareHex       string    `json:"share_hex"`
-				ProofNamespace string    `json:"proof_namespace"`
-				Proof          jsonProof `json:"proof"`
-				AxisRoot       string    `json:"axis_root"`
-				Verified       bool      `json:"verified"`
-				ProofAxis      string    `json:"proof_axis"`
+				ShareHex       string        `json:"share_hex"`
+				ProofNamespace string        `json:"proof_namespace"`
+				Proof          vectors.Proof `json:"proof"`
+				AxisRoot       string        `json:"axis_root"`
+				Verified       bool          `json:"verified"`
+				ProofAxis      string        `json:"proof_axis"`
 			} `json:"samples"`
 		} `json:"squares"`
 	}
@@ -245,7 +216,7 @@ func TestVectorsEDSSamples(t *testing.T) {
 	n := 0
 	for _, sq := range f.Squares {
 		for _, s := range sq.Samples {
-			p := s.Proof.decode(t)
+			p := decodeVectorProof(t, s.Proof)
 			root := mustHex(t, s.AxisRoot)
 			share := mustHex(t, s.ShareHex)
 			ns := mustHex(t, s.ProofNamespace)

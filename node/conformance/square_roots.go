@@ -7,6 +7,7 @@ import (
 
 	"github.com/tessera-da/tessera/blob"
 	"github.com/tessera-da/tessera/erasure"
+	"github.com/tessera-da/tessera/internal/vectors"
 	"github.com/tessera-da/tessera/nmt"
 	"github.com/tessera-da/tessera/share"
 )
@@ -52,7 +53,7 @@ func extendedSquareDAH(sq share.Square) (rows, cols [][]byte, dataRoot []byte, e
 // verifier accepts the vector's proof, with the row's shares of the
 // namespace from Tessera's own square, against Tessera's row root.
 func checkRowNamespaceProof(r *Report, kase string, sq share.Square, row int, ns share.Namespace, proof json.RawMessage, verified bool) {
-	var vp nmtProofJSON
+	var vp vectors.Proof
 	if err := json.Unmarshal(proof, &vp); err != nil {
 		r.Fail(kase, "proof", "bad proof in vector: %v", err)
 		r.Skip(1)
