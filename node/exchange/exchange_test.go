@@ -343,6 +343,20 @@ func TestServerBusy(t *testing.T) {
 	if err := <-first; err != nil {
 		t.Fatal(err)
 	}
+	// The server frees its slot just after writing the response, so the
+	// client can see the answer a moment before the slot is free again.
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		s.mu.Lock()
+		active := s.active
+		s.mu.Unlock()
+		if active == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first request never released its slot")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	if _, err := c.Samples(ctx, sh.ID(), b.hdr, []Coord{{1, 1}}); err != nil {
 		t.Fatal(err)
 	}
