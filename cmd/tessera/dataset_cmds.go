@@ -25,7 +25,12 @@ func newDatasetCmd() *cobra.Command {
 		Short: "Publish FILE as page blobs under a manifest signed with the --home node key; prints the manifest reference (JSON)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := os.ReadFile(args[1])
+			file, err := os.Open(args[1])
+			if err != nil {
+				return err
+			}
+			defer file.Close()
+			st, err := file.Stat()
 			if err != nil {
 				return err
 			}
@@ -39,7 +44,7 @@ func newDatasetCmd() *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			ref, err := objects.Put(ctx, c, []byte(args[0]), data, objects.Options{
+			ref, err := objects.Put(ctx, c, []byte(args[0]), file, st.Size(), objects.Options{
 				PageSize: pageSize, Key: key, MediaType: media,
 				Dataset: &dataset.Manifest{Name: name, Version: version, License: license, RecordFormat: format},
 			})

@@ -16,7 +16,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newConformanceCmd(), newInitCmd(), newStartCmd(), newAuthCmd(), newDevnetCmd(), newBlobCmd(), newHeaderCmd(), newShareCmd(), newDatasetCmd())
+	root.AddCommand(newConformanceCmd(), newInitCmd(), newStartCmd(), newAuthCmd(), newDevnetCmd(), newBlobCmd(), newHeaderCmd(), newShareCmd(), newDatasetCmd(), newPinCmd(), newTrainCmd(), newCheckpointCmd())
 	return root
 }
 

@@ -52,6 +52,12 @@ type Service struct {
 	// Remote, on nodes without squares (light nodes), reads blobs from
 	// full peers' verified namespace data. Set it before the RPC starts.
 	Remote Remote
+	// Pinner keeps pinned data past the sampling window, advertises and
+	// serves it (full nodes; nil elsewhere). Set it before the RPC starts.
+	Pinner Pinner
+	// Pieces fetches content-addressed pieces (dataset pages) from this
+	// node's piece store or its peers. Set it before the RPC starts.
+	Pieces Pieces
 
 	squares *squareCache
 
@@ -133,6 +139,10 @@ func Register(srv *rpc.Server, s *Service) error {
 		{"node.Ready", rpc.PermRead, s.NodeReady, nil},
 	}
 	regs = append(regs, s.proofMethods()...)
+	regs = append(regs, s.pinMethods()...)
+	regs = append(regs, s.datasetMethods()...)
+	regs = append(regs, s.trainMethods()...)
+	regs = append(regs, s.checkpointMethods()...)
 	for _, r := range regs {
 		if err := srv.Register(r.name, r.perm, r.fn, r.names...); err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -39,6 +40,11 @@ type Options struct {
 	Key       ed25519.PrivateKey // the publisher's key
 	Dataset   *dataset.Manifest  // optional dataset fields (name, version, source, …); its page fields are ignored
 	Poll      time.Duration      // receipt polling period
+
+	// PageKind and ManifestKind choose the namespaces (dataset.Namespace
+	// with the scope); zero means DatasetPages and DatasetManifest.
+	// Checkpoints use CheckpointChunks and CheckpointManifest.
+	PageKind, ManifestKind dataset.Kind
 }
 
 // DefaultPageSize is the default page: 1 MiB (bytes).
@@ -52,11 +58,12 @@ type Ref struct {
 	Commitment []byte          `json:"commitment"`
 }
 
-// Put splits data into pages, submits them in parallel (each may land in
-// a different block), then publishes the signed manifest naming every
-// page's block, namespace and commitment. scope names the object (its
-// namespaces derive from it).
-func Put(ctx context.Context, c Caller, scope []byte, data []byte, o Options) (*Ref, error) {
+// Put reads an object of size bytes from r page by page, submits the
+// pages in parallel (each may land in a different block; at most
+// Parallel pages are in memory at once), then publishes the signed
+// manifest naming every page's block, namespace and commitment. scope
+// names the object (its namespaces derive from it).
+func Put(ctx context.Context, c Caller, scope []byte, r io.ReaderAt, size int64, o Options) (*Ref, error) {
 	if o.PageSize == 0 {
 		o.PageSize = DefaultPageSize
 	}
@@ -66,28 +73,46 @@ func Put(ctx context.Context, c Caller, scope []byte, data []byte, o Options) (*
 	if o.Poll <= 0 {
 		o.Poll = 100 * time.Millisecond
 	}
-	if len(o.Key) != ed25519.PrivateKeySize || len(data) == 0 {
+	if o.PageKind == 0 {
+		o.PageKind = dataset.DatasetPages
+	}
+	if o.ManifestKind == 0 {
+		o.ManifestKind = dataset.DatasetManifest
+	}
+	if len(o.Key) != ed25519.PrivateKeySize || size <= 0 {
 		return nil, fmt.Errorf("%w: a publisher key and non-empty data are required", ErrInvalid)
 	}
-	pages, err := dataset.Split(data, o.PageSize)
+	n, err := dataset.Pages(uint64(size), o.PageSize)
 	if err != nil {
 		return nil, err
 	}
-	pageNS, err := dataset.Namespace(dataset.DatasetPages, scope)
+	if n > dataset.MaxPages {
+		return nil, fmt.Errorf("%w: %d pages, max %d", ErrInvalid, n, dataset.MaxPages)
+	}
+	pageNS, err := dataset.Namespace(o.PageKind, scope)
 	if err != nil {
 		return nil, err
 	}
-	entries := make([]dataset.PageEntry, len(pages))
-	errs := make([]error, len(pages))
+	entries := make([]dataset.PageEntry, n)
+	errs := make([]error, n)
 	sem := make(chan struct{}, o.Parallel)
 	var wg sync.WaitGroup
-	for i, p := range pages {
+	for i := range n {
+		start, end, err := dataset.PageRange(uint64(size), o.PageSize, i)
+		if err != nil {
+			return nil, err
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			entries[i], errs[i] = putPage(ctx, c, pageNS, uint64(i), p, o.Poll)
+			page := make([]byte, end-start)
+			if _, err := r.ReadAt(page, int64(start)); err != nil && !(errors.Is(err, io.EOF) && len(page) == int(end-start)) {
+				errs[i] = fmt.Errorf("page %d: reading: %w", i, err)
+				return
+			}
+			entries[i], errs[i] = putPage(ctx, c, pageNS, i, page, o.Poll)
 		}()
 	}
 	wg.Wait()
@@ -98,7 +123,7 @@ func Put(ctx context.Context, c Caller, scope []byte, data []byte, o Options) (*
 	if o.Dataset != nil {
 		*m = *o.Dataset
 	}
-	m.ObjectLength, m.PageSize, m.MediaType, m.Entries = uint64(len(data)), o.PageSize, o.MediaType, entries
+	m.ObjectLength, m.PageSize, m.MediaType, m.Entries = uint64(size), o.PageSize, o.MediaType, entries
 	if err := m.Sign(o.Key); err != nil {
 		return nil, err
 	}
@@ -110,7 +135,7 @@ func Put(ctx context.Context, c Caller, scope []byte, data []byte, o Options) (*
 	if err != nil {
 		return nil, err
 	}
-	mns, err := dataset.Namespace(dataset.DatasetManifest, scope)
+	mns, err := dataset.Namespace(o.ManifestKind, scope)
 	if err != nil {
 		return nil, err
 	}

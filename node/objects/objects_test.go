@@ -38,7 +38,7 @@ func TestPutGet(t *testing.T) {
 		data[i] = byte(i * 7)
 	}
 	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, 32))
-	ref, err := objects.Put(ctx, c, []byte("dataset/test"), data, objects.Options{PageSize: 1 << 20, Key: key, MediaType: "application/octet-stream",
+	ref, err := objects.Put(ctx, c, []byte("dataset/test"), bytes.NewReader(data), int64(len(data)), objects.Options{PageSize: 1 << 20, Key: key, MediaType: "application/octet-stream",
 		Dataset: &dataset.Manifest{Name: "test", Version: "1", License: "CC0-1.0", RecordFormat: "bytes"}})
 	if err != nil {
 		t.Fatal(err)

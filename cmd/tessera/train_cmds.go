@@ -1,0 +1,7 @@
+package main
+
+import "github.com/spf13/cobra"
+
+func newTrainCmd() *cobra.Command {
+	return &cobra.Command{Use: "train", Short: "train commands"}
+}

@@ -1,0 +1,4 @@
+package api
+
+// trainMethods returns the train.* methods.
+func (s *Service) trainMethods() []reg { return nil }
