@@ -289,7 +289,9 @@ func TestLyingServers(t *testing.T) {
 			if IsBadPeer(err) != (tc.want == ErrBadResponse) {
 				t.Fatalf("IsBadPeer(%v) = %v", err, IsBadPeer(err))
 			}
-			if d := time.Since(start); d > 2*time.Second {
+			// Generous: only a client that ignores its deadline (and
+			// waits for the stalling liar forever) takes this long.
+			if d := time.Since(start); d > 5*time.Second {
 				t.Fatalf("took %v", d)
 			}
 		})
@@ -330,13 +332,12 @@ func TestSampleFromAnyDespiteLiars(t *testing.T) {
 	for round := range 3 {
 		coords := randomCoords(rng, 32, 32)
 		ctx := testCtx(t, 3*time.Second)
-		start := time.Now()
 		got, err := n.client.SampleFromAny(ctx, peers, b.hdr, coords)
+		// The 3 s deadline is below the client's 5 s per-request
+		// timeout: success means the staller was hedged around, not
+		// waited for.
 		if err != nil {
 			t.Fatalf("round %d: %v", round, err)
-		}
-		if d := time.Since(start); d > time.Second {
-			t.Fatalf("round %d took %v", round, d)
 		}
 		for _, c := range coords {
 			if err := erasure.VerifySample(b.hdr.DataRoot[:], 32, c.Row, c.Col, got[c]); err != nil {
@@ -387,7 +388,7 @@ func TestSampleFromAnyOnlyLiars(t *testing.T) {
 	if !errors.Is(err, ErrIncomplete) || !errors.Is(err, ErrTimeout) || len(got) != 0 {
 		t.Fatalf("%d samples, %v", len(got), err)
 	}
-	if d := time.Since(start); d > 1500*time.Millisecond {
+	if d := time.Since(start); d > 5*time.Second { // generous: only an ignored deadline takes this long
 		t.Fatalf("took %v past a 400 ms deadline", d)
 	}
 }
