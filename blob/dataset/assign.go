@@ -62,10 +62,27 @@ func Shuffle(seed Seed, x, n uint64) (uint64, error) {
 	if x >= n {
 		return 0, fmt.Errorf("%w: index %d not below %d", ErrInvalidParams, x, n)
 	}
-	for r := range ShuffleRounds {
-		x = swapRound(roundKey(seed, r), x, n)
+	keys := newRoundKeys(seed)
+	return keys.shuffle(x, n), nil
+}
+
+// roundKeys are the ShuffleRounds round keys of one seed, computed once
+// when many indexes are shuffled with it.
+type roundKeys [ShuffleRounds][sha256.Size]byte
+
+func newRoundKeys(seed Seed) (k roundKeys) {
+	for r := range k {
+		k[r] = roundKey(seed, r)
 	}
-	return x, nil
+	return k
+}
+
+// shuffle is Shuffle with precomputed keys (x < n).
+func (k *roundKeys) shuffle(x, n uint64) uint64 {
+	for r := range k {
+		x = swapRound(k[r], x, n)
+	}
+	return x
 }
 
 // Unshuffle inverts Shuffle: Shuffle(seed, Unshuffle(seed, y, n), n) == y.
@@ -151,12 +168,9 @@ func Assign(epochSeed, stepSeed Seed, p Params, step, worker uint64) ([]uint64, 
 	lo, hi := p.stepSlots(step)
 	units := (hi - lo) * p.Replication
 	pages := make([]uint64, 0, (units+p.Workers-1)/p.Workers)
+	keys := newRoundKeys(epochSeed)
 	for u := q; u < units; u += p.Workers {
-		page, err := Shuffle(epochSeed, lo+u/p.Replication, p.Pages)
-		if err != nil {
-			return nil, err
-		}
-		pages = append(pages, page)
+		pages = append(pages, keys.shuffle(lo+u/p.Replication, p.Pages)) // lo+u/R < hi ≤ Pages
 	}
 	return pages, nil
 }

@@ -238,3 +238,33 @@ func BenchmarkAssign1000Pages(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAssign measures assignment over a 1,000,000-page dataset: one
+// worker's pages of a step (what a worker or a verifier computes), and a
+// whole step's assignment for every worker (what a coordinator computes).
+func BenchmarkAssign(b *testing.B) {
+	for _, tc := range []struct {
+		name      string
+		p         Params
+		allWorker bool
+	}{
+		{"1M-pages/one-worker-16-pages", Params{Pages: 1_000_000, Workers: 64, PagesPerStep: 1024, Replication: 1}, false},
+		{"1M-pages/one-worker-1024-pages", Params{Pages: 1_000_000, Workers: 1, PagesPerStep: 1024, Replication: 1}, false},
+		{"1M-pages/step-of-1024-pages-64-workers-R2", Params{Pages: 1_000_000, Workers: 64, PagesPerStep: 1024, Replication: 2}, true},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			workers := uint64(1)
+			if tc.allWorker {
+				workers = tc.p.Workers
+			}
+			for b.Loop() {
+				for w := range workers {
+					if _, err := Assign(testSeed("e"), testSeed("s"), tc.p, 3, w); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}

@@ -2,8 +2,10 @@ package dataset
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 
+	"github.com/tessera-da/tessera/blob"
 	"github.com/tessera-da/tessera/nmt/merkle"
 )
 
@@ -96,6 +98,77 @@ func FuzzManifestJSON(f *testing.F) {
 		}
 		if _, err := ParseManifest(enc); err != nil {
 			t.Fatalf("accepted JSON does not round-trip: %v", err)
+		}
+	})
+}
+
+// FuzzParseFullTrainingProof decodes full proofs (with the commitment-proof
+// section): only canonical encodings parse, and only an honest proof
+// passes Verify and VerifyInclusions.
+func FuzzParseFullTrainingProof(f *testing.F) {
+	ff := newFullFixture(f, 1)
+	honest := map[string]bool{}
+	for w := range ff.privs {
+		p, _ := ff.proveFull(f, w)
+		enc := mustMarshal(f, p)
+		honest[string(enc)] = true
+		f.Add(enc)
+	}
+	f.Add([]byte("TSTP\x02"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := ParseTrainingProof(b)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidTrainingProof) {
+				t.Fatalf("error %v does not wrap ErrInvalidTrainingProof", err)
+			}
+			return
+		}
+		enc, err := p.MarshalBinary()
+		if err != nil {
+			t.Fatalf("parsed proof does not encode: %v", err)
+		}
+		if !bytes.Equal(enc, b) {
+			t.Fatal("accepted a non-canonical encoding")
+		}
+		if ff.verifyFull(p) == nil && !honest[string(b)] {
+			t.Fatal("a non-honest full proof verifies")
+		}
+	})
+}
+
+// FuzzVerifyInclusions attaches fuzzed commitment proofs (JSON, as
+// blob.GetCommitmentProof serves them) to an honest compact proof: the
+// inclusion check passes only for the page's true commitment proof.
+func FuzzVerifyInclusions(f *testing.F) {
+	ff := newFullFixture(f, 0)
+	p, _ := ff.prove(f, 1)
+	for idx := range ff.root.Pages {
+		j, err := ff.cps[idx].MarshalJSON()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(j)
+	}
+	truth, _ := ff.cps[p.Pages[0].Entry.Index].MarshalJSON()
+	roots := map[uint64][32]byte{fullHeight: ff.dataRoot}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cp := &blob.CommitmentProof{}
+		if err := cp.UnmarshalJSON(b); err != nil {
+			return
+		}
+		cps := []*blob.CommitmentProof{cp}
+		for _, pp := range p.Pages[1:] {
+			cps = append(cps, ff.cps[pp.Entry.Index])
+		}
+		q := *p
+		if err := q.AttachInclusions(cps, roots); err != nil {
+			if FailedCheck(err) == "" {
+				t.Fatalf("error %v names no check", err)
+			}
+			return
+		}
+		if re, _ := cp.MarshalJSON(); !bytes.Equal(re, truth) {
+			t.Fatal("a commitment proof other than the page's verifies")
 		}
 	})
 }

@@ -7,6 +7,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/tessera-da/tessera/blob"
+	"github.com/tessera-da/tessera/share"
 )
 
 // ErrInvalidRun: a run-control record that is malformed, exceeds a limit,
@@ -15,19 +18,70 @@ var ErrInvalidRun = errors.New("dataset: invalid run")
 
 // Limits of a run-control record, checked before anything is allocated.
 const (
-	RunVersion    = 1                                                  // encoding version
-	MaxRunWorkers = 1 << 16                                            // registered workers in one run
-	runFixedSize  = 4 + 1 + IDSize + 8 + 8 + 8 + 8 + 4                 // bytes before the worker keys
-	MaxRunSize    = runFixedSize + MaxRunWorkers*ed25519.PublicKeySize // bytes of an encoded run
-	maxSeedDelay  = 1 << 32                                            // blocks; keeps height arithmetic far from overflow
+	RunVersion      = 2                                                      // encoding version (2 adds the manifest's location)
+	MaxRunWorkers   = 1 << 16                                                // registered workers in one run
+	ManifestRefSize = IDSize + 8 + share.NamespaceSize + blob.CommitmentSize // bytes of an encoded ManifestRef
+	runFixedSize    = 4 + 1 + ManifestRefSize + 8 + 8 + 8 + 8 + 4            // bytes before the worker keys
+	MaxRunSize      = runFixedSize + MaxRunWorkers*ed25519.PublicKeySize     // bytes of an encoded run
+	maxSeedDelay    = 1 << 32                                                // blocks; keeps height arithmetic far from overflow
 )
+
+// ManifestRef names a published manifest and says where its blob is, so a
+// verifier holding only headers can fetch it and check its commitment
+// proof against the data root at Height.
+type ManifestRef struct {
+	ID         ID                        // the manifest's ID
+	Height     uint64                    // block height of the manifest blob, ≥ 1
+	Namespace  share.Namespace           // namespace of the manifest blob
+	Commitment [blob.CommitmentSize]byte // share commitment of the manifest blob
+}
+
+// validate checks the height and the namespace.
+func (m ManifestRef) validate() error {
+	if m.Height == 0 {
+		return fmt.Errorf("%w: manifest height 0", ErrInvalidRun)
+	}
+	if err := m.Namespace.ValidateForBlob(); err != nil {
+		return fmt.Errorf("%w: manifest namespace: %w", ErrInvalidRun, err)
+	}
+	return nil
+}
+
+// appendBinary appends ID ‖ BE64 height ‖ namespace ‖ commitment.
+func (m ManifestRef) appendBinary(b []byte) []byte {
+	b = append(b, m.ID[:]...)
+	b = binary.BigEndian.AppendUint64(b, m.Height)
+	b = append(b, m.Namespace.Bytes()...)
+	return append(b, m.Commitment[:]...)
+}
+
+// readManifestRef reads what appendBinary wrote.
+func (d *reader) manifestRef(what string) ManifestRef {
+	var m ManifestRef
+	var id [32]byte
+	d.hash(&id, what+" ID")
+	m.ID = id
+	m.Height = d.u64(what + " height")
+	if nb := d.take(share.NamespaceSize, what+" namespace"); nb != nil {
+		ns, err := share.NewNamespaceFromBytes(nb)
+		if err != nil {
+			d.fail("%s namespace: %v", what, err)
+		}
+		m.Namespace = ns
+	}
+	var c [32]byte
+	d.hash(&c, what+" commitment")
+	m.Commitment = c
+	return m
+}
 
 // runMagic starts every encoded run-control record.
 var runMagic = [4]byte{'T', 'S', 'R', 'N'}
 
-// Run is a run-control record (namespace kind RunControl): it binds a
-// training run to a dataset manifest, a fixed ordered set of registered
-// worker keys and the assignment parameters. A worker's index is its
+// Run is a run-control record (namespace kind RunControl, scope = its ID):
+// it binds a training run to a dataset manifest (by ID and location), a
+// fixed ordered set of registered worker keys and the assignment
+// parameters. A worker's index is its
 // position in Workers.
 //
 // Steps and seeds: step s opens at height StartHeight + s·SeedDelay (so a
@@ -37,7 +91,7 @@ var runMagic = [4]byte{'T', 'S', 'R', 'N'}
 // first step (Params.EpochStart).
 type Run struct {
 	ID           [32]byte            // SHA-256 of the encoding (MarshalBinary); set by NewRun and ParseRun
-	Manifest     ID                  // dataset manifest the run trains on
+	Manifest     ManifestRef         // dataset manifest the run trains on, and where its blob is
 	Workers      []ed25519.PublicKey // registered workers, distinct, order fixed
 	PagesPerStep uint64              // distinct pages consumed per step
 	SeedDelay    uint64              // Δ in blocks, 1..2^32
@@ -46,8 +100,8 @@ type Run struct {
 }
 
 // NewRun builds a run, validates it and sets its ID. The worker keys are
-// copied.
-func NewRun(manifest ID, workers []ed25519.PublicKey, pagesPerStep, seedDelay, replication, startHeight uint64) (*Run, error) {
+// copied. The manifest must be published at or before startHeight.
+func NewRun(manifest ManifestRef, workers []ed25519.PublicKey, pagesPerStep, seedDelay, replication, startHeight uint64) (*Run, error) {
 	r := &Run{Manifest: manifest, PagesPerStep: pagesPerStep, SeedDelay: seedDelay, Replication: replication, StartHeight: startHeight}
 	r.Workers = make([]ed25519.PublicKey, len(workers))
 	for i, w := range workers {
@@ -63,7 +117,12 @@ func NewRun(manifest ID, workers []ed25519.PublicKey, pagesPerStep, seedDelay, r
 
 // validateFields checks everything but the ID.
 func (r *Run) validateFields() error {
+	if err := r.Manifest.validate(); err != nil {
+		return err
+	}
 	switch {
+	case r.Manifest.Height > r.StartHeight:
+		return fmt.Errorf("%w: manifest at height %d is after the run starts at %d", ErrInvalidRun, r.Manifest.Height, r.StartHeight)
 	case len(r.Workers) == 0 || len(r.Workers) > MaxRunWorkers:
 		return fmt.Errorf("%w: %d workers not in [1, %d]", ErrInvalidRun, len(r.Workers), MaxRunWorkers)
 	case r.PagesPerStep == 0 || r.PagesPerStep > MaxAssignPages:
@@ -104,13 +163,14 @@ func (r *Run) Validate() error {
 
 // appendBinary appends the canonical encoding (r's fields valid):
 //
-//	"TSRN" ‖ u8 version ‖ manifest ID (32 B) ‖ BE64 start height ‖
+//	"TSRN" ‖ u8 version ‖ manifest ID (32 B) ‖ BE64 manifest height ‖
+//	manifest namespace (29 B) ‖ manifest commitment (32 B) ‖ BE64 start height ‖
 //	BE64 seed delay ‖ BE64 pages per step ‖ BE64 replication ‖
 //	BE32 count ‖ worker keys (32 B each)
 func (r *Run) appendBinary(b []byte) []byte {
 	b = append(b, runMagic[:]...)
 	b = append(b, RunVersion)
-	b = append(b, r.Manifest[:]...)
+	b = r.Manifest.appendBinary(b)
 	b = binary.BigEndian.AppendUint64(b, r.StartHeight)
 	b = binary.BigEndian.AppendUint64(b, r.SeedDelay)
 	b = binary.BigEndian.AppendUint64(b, r.PagesPerStep)
@@ -175,6 +235,14 @@ func (d *reader) u8(what string) uint8 {
 	return 0
 }
 
+// u16 reads a BE16.
+func (d *reader) u16(what string) uint16 {
+	if p := d.take(2, what); p != nil {
+		return binary.BigEndian.Uint16(p)
+	}
+	return 0
+}
+
 func (d *reader) u32(what string) uint32 {
 	if p := d.take(4, what); p != nil {
 		return binary.BigEndian.Uint32(p)
@@ -235,9 +303,7 @@ func ParseRun(b []byte) (*Run, error) {
 	d := &reader{b: b, sentinel: ErrInvalidRun}
 	d.header(runMagic, RunVersion)
 	r := &Run{}
-	var mid [32]byte
-	d.hash(&mid, "manifest ID")
-	r.Manifest = mid
+	r.Manifest = d.manifestRef("manifest")
 	r.StartHeight = d.u64("start height")
 	r.SeedDelay = d.u64("seed delay")
 	r.PagesPerStep = d.u64("pages per step")

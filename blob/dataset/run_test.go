@@ -26,10 +26,20 @@ func testWorkers(n int) ([]ed25519.PrivateKey, []ed25519.PublicKey) {
 	return privs, pubs
 }
 
+// testManifestRef locates manifest id at height 90.
+func testManifestRef(t testing.TB, id ID) ManifestRef {
+	t.Helper()
+	ns, err := Namespace(DatasetManifest, []byte("test scope"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ManifestRef{ID: id, Height: 90, Namespace: ns, Commitment: sha256.Sum256(id[:])}
+}
+
 func testRun(t testing.TB, manifest ID) (*Run, []ed25519.PrivateKey) {
 	t.Helper()
 	privs, pubs := testWorkers(4)
-	r, err := NewRun(manifest, pubs, 6, 5, 2, 1000)
+	r, err := NewRun(testManifestRef(t, manifest), pubs, 6, 5, 2, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +59,7 @@ func TestRunRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.ID != r.ID || got.Manifest != r.Manifest || len(got.Workers) != 4 || got.SeedDelay != 5 {
+	if got.ID != r.ID || got.Manifest != r.Manifest || !IsRunRecord(enc) || len(got.Workers) != 4 || got.SeedDelay != 5 {
 		t.Fatalf("round trip changed the run: %+v", got)
 	}
 	if err := got.Validate(); err != nil {
@@ -63,25 +73,33 @@ func TestRunRoundTrip(t *testing.T) {
 
 func TestRunValidate(t *testing.T) {
 	_, pubs := testWorkers(3)
-	m := ID{1}
+	good := testManifestRef(t, ID{1})
+	noHeight, badNS, late := good, good, good
+	noHeight.Height = 0
+	badNS.Namespace = reservedNS()
+	late.Height = 1001
 	for _, tc := range []struct {
-		name    string
-		workers []ed25519.PublicKey
-		pps     uint64
-		delay   uint64
-		repl    uint64
+		name     string
+		manifest ManifestRef
+		workers  []ed25519.PublicKey
+		pps      uint64
+		delay    uint64
+		repl     uint64
 	}{
-		{"no workers", nil, 1, 1, 1},
-		{"zero pages per step", pubs, 0, 1, 1},
-		{"zero delay", pubs, 1, 0, 1},
-		{"huge delay", pubs, 1, 1<<32 + 1, 1},
-		{"zero replication", pubs, 1, 1, 0},
-		{"replication above workers", pubs, 1, 1, 4},
-		{"duplicate worker", []ed25519.PublicKey{pubs[0], pubs[1], pubs[0]}, 1, 1, 1},
-		{"short key", []ed25519.PublicKey{pubs[0][:31]}, 1, 1, 1},
+		{"no workers", good, nil, 1, 1, 1},
+		{"zero pages per step", good, pubs, 0, 1, 1},
+		{"zero delay", good, pubs, 1, 0, 1},
+		{"huge delay", good, pubs, 1, 1<<32 + 1, 1},
+		{"zero replication", good, pubs, 1, 1, 0},
+		{"replication above workers", good, pubs, 1, 1, 4},
+		{"duplicate worker", good, []ed25519.PublicKey{pubs[0], pubs[1], pubs[0]}, 1, 1, 1},
+		{"short key", good, []ed25519.PublicKey{pubs[0][:31]}, 1, 1, 1},
+		{"manifest height 0", noHeight, pubs, 1, 1, 1},
+		{"manifest namespace reserved", badNS, pubs, 1, 1, 1},
+		{"manifest published after the start", late, pubs, 1, 1, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := NewRun(m, tc.workers, tc.pps, tc.delay, tc.repl, 0); !errors.Is(err, ErrInvalidRun) {
+			if _, err := NewRun(tc.manifest, tc.workers, tc.pps, tc.delay, tc.repl, 1000); !errors.Is(err, ErrInvalidRun) {
 				t.Fatalf("got %v, want ErrInvalidRun", err)
 			}
 		})

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 
+	"github.com/tessera-da/tessera/blob"
 	"github.com/tessera-da/tessera/nmt/merkle"
 )
 
@@ -24,11 +26,66 @@ var (
 	// ErrInvalidProofSignature: the proof's signature does not verify under
 	// its worker key.
 	ErrInvalidProofSignature = errors.New("dataset: invalid training proof signature")
+	// ErrPageNotIncluded: a full proof's page commitment proof is missing or
+	// does not prove the page blob against its block's data root.
+	ErrPageNotIncluded = errors.New("dataset: page blob not proven included")
 )
+
+// Check names one check of a training proof's verification.
+type Check string
+
+// The checks, in the order Verify, VerifyFed and VerifyInclusions run
+// them.
+const (
+	CheckFormat     Check = "format"     // shape, limits, canonical encoding
+	CheckRun        Check = "run"        // the proof names the run it is verified against
+	CheckManifest   Check = "manifest"   // manifest ID, height and page root are the run's
+	CheckSeed       Check = "seed"       // seed heights follow the run's rule, hashes are the headers'
+	CheckWorker     Check = "worker"     // the worker key is registered in the run
+	CheckSignature  Check = "signature"  // ed25519 by the worker over the proof's ID
+	CheckAssignment Check = "assignment" // the pages are exactly the recomputed assignment
+	CheckPageEntry  Check = "page-entry" // every page entry is under the manifest's page root
+	CheckFedBytes   Check = "fed-bytes"  // the fed bytes match the entries and FedSHA256
+	CheckInclusion  Check = "inclusion"  // (full proofs) every page blob is in its block
+	CheckRunRecord  Check = "run-record" // (callers) the run record is published where the proof says
+	CheckHeaders    Check = "headers"    // (callers) the headers the checks need are known
+)
+
+// CheckError is a failed verification check: Check names it, Err (which
+// wraps one of the package's sentinels) says what is wrong.
+type CheckError struct {
+	Check Check
+	Err   error
+}
+
+// Error implements error.
+func (e *CheckError) Error() string { return fmt.Sprintf("%s check failed: %v", e.Check, e.Err) }
+
+// Unwrap returns Err, so errors.Is finds the sentinel.
+func (e *CheckError) Unwrap() error { return e.Err }
+
+// failed wraps err as the failure of check c (nil stays nil).
+func failed(c Check, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &CheckError{Check: c, Err: err}
+}
+
+// FailedCheck returns the check err names, or "" if it names none.
+func FailedCheck(err error) Check {
+	var ce *CheckError
+	if errors.As(err, &ce) {
+		return ce.Check
+	}
+	return ""
+}
 
 // Limits of a training-data proof, checked before anything is allocated.
 const (
-	TrainingProofVersion = 1        // encoding version
+	TrainingProofVersion = 2        // encoding version (2 adds the run record's location)
+	InclusionsVersion    = 1        // version of a full proof's commitment-proof section
+	MaxInclusionSize     = 1 << 20  // bytes of one page's encoded commitment proof
 	MaxProofPages        = 1 << 14  // page entries in one proof
 	MaxProofLosses       = 1 << 16  // per-sample losses in one proof
 	MaxPageAunts         = 63       // Merkle siblings per page entry (trees of < 2^63 leaves)
@@ -66,6 +123,8 @@ func ComputeSamplesRoot(sampleHashes [][32]byte) [32]byte {
 // the signature.
 type TrainingProof struct {
 	RunID           [32]byte          // Run.ID
+	RunHeight       uint64            // height of the run record's blob (namespace Namespace(RunControl, RunID))
+	RunCommitment   [32]byte          // share commitment of the run record's blob
 	Step            uint64            // training step
 	Worker          ed25519.PublicKey // the worker's registered key
 	ManifestID      ID                // dataset manifest (Run.Manifest)
@@ -82,11 +141,19 @@ type TrainingProof struct {
 	Losses          []float32         // optional per-sample losses, len ≤ SamplesCount
 	Parent          ID                // parent checkpoint ID (zero if none)
 	Signature       []byte            // ed25519 by Worker over the proof's ID
+
+	// Inclusions, in a full proof, holds one commitment proof per page (in
+	// Pages order) of the page blob against the data root of the block at
+	// its entry's height; nil in a compact proof. They are public facts,
+	// not claims, so they are outside the signature and the ID: anyone can
+	// turn a compact proof into a full one (AttachInclusions).
+	Inclusions []*blob.CommitmentProof
 }
 
 // ProveInput is what Prove needs besides the run and the manifest.
 type ProveInput struct {
-	ManifestHeight uint64             // height of the manifest blob
+	RunHeight      uint64             // height of the run record's blob
+	RunCommitment  [32]byte           // share commitment of the run record's blob
 	Step           uint64             // training step
 	EpochSeedHash  [32]byte           // header hash at Run.EpochSeedHeight
 	SeedHeaderHash [32]byte           // header hash at Run.StepSeedHeight
@@ -118,8 +185,8 @@ func Prove(run *Run, m *Manifest, in ProveInput) (*TrainingProof, error) {
 	if err != nil {
 		return nil, err
 	}
-	if mid != run.Manifest {
-		return nil, fmt.Errorf("%w: manifest %x is not the run's %x", ErrInvalidRun, mid, run.Manifest)
+	if mid != run.Manifest.ID {
+		return nil, fmt.Errorf("%w: manifest %x is not the run's %x", ErrInvalidRun, mid, run.Manifest.ID)
 	}
 	root, err := m.ComputePageRoot()
 	if err != nil {
@@ -144,7 +211,8 @@ func Prove(run *Run, m *Manifest, in ProveInput) (*TrainingProof, error) {
 		return nil, err
 	}
 	p := &TrainingProof{
-		RunID: run.ID, Step: in.Step, Worker: worker, ManifestID: mid, ManifestHeight: in.ManifestHeight,
+		RunID: run.ID, RunHeight: in.RunHeight, RunCommitment: in.RunCommitment,
+		Step: in.Step, Worker: worker, ManifestID: mid, ManifestHeight: run.Manifest.Height,
 		EpochSeedHeight: epochH, EpochSeedHash: in.EpochSeedHash, SeedHeight: seedH, SeedHeaderHash: in.SeedHeaderHash,
 		PageRoot: root, SamplesCount: in.SamplesCount, SamplesRoot: in.SamplesRoot,
 		Losses: append([]float32(nil), in.Losses...), Parent: in.Parent,
@@ -185,6 +253,18 @@ func (p *TrainingProof) validate() error {
 		return fmt.Errorf("%w: %d losses for %d samples", ErrInvalidTrainingProof, len(p.Losses), p.SamplesCount)
 	case p.PageRoot.Pages == 0 || p.PageRoot.Pages > MaxPages:
 		return fmt.Errorf("%w: page root of %d pages not in [1, %d]", ErrInvalidTrainingProof, p.PageRoot.Pages, MaxPages)
+	case p.RunHeight == 0:
+		return fmt.Errorf("%w: run record height 0", ErrInvalidTrainingProof)
+	case len(p.Inclusions) != 0 && len(p.Inclusions) != len(p.Pages):
+		return fmt.Errorf("%w: %d commitment proofs for %d pages", ErrInvalidTrainingProof, len(p.Inclusions), len(p.Pages))
+	}
+	for j, cp := range p.Inclusions {
+		if cp == nil {
+			return fmt.Errorf("%w: page %d: no commitment proof", ErrInvalidTrainingProof, j)
+		}
+		if cp.Namespace() != p.Pages[j].Entry.Namespace {
+			return fmt.Errorf("%w: page %d: commitment proof for namespace %s, entry's is %s", ErrInvalidTrainingProof, j, cp.Namespace(), p.Pages[j].Entry.Namespace)
+		}
 	}
 	for j, pp := range p.Pages {
 		if err := pp.Entry.Namespace.ValidateForBlob(); err != nil {
@@ -209,7 +289,8 @@ func (p *TrainingProof) validate() error {
 
 // appendBody appends the signed part of the canonical encoding (p valid):
 //
-//	"TSTP" ‖ u8 version ‖ run ID ‖ BE64 step ‖ worker key ‖ manifest ID ‖
+//	"TSTP" ‖ u8 version ‖ run ID ‖ BE64 run height ‖ run commitment ‖
+//	BE64 step ‖ worker key ‖ manifest ID ‖
 //	BE64 manifest height ‖ BE64 epoch seed height ‖ epoch seed hash ‖
 //	BE64 seed height ‖ seed header hash ‖ page root hash ‖ BE64 page count ‖
 //	BE32 count ‖ pages ‖ fed sha256 ‖ BE64 samples ‖ samples root ‖
@@ -223,6 +304,8 @@ func (p *TrainingProof) appendBody(b []byte) []byte {
 	b = append(b, trainingProofMagic[:]...)
 	b = append(b, TrainingProofVersion)
 	b = append(b, p.RunID[:]...)
+	b = binary.BigEndian.AppendUint64(b, p.RunHeight)
+	b = append(b, p.RunCommitment[:]...)
 	b = binary.BigEndian.AppendUint64(b, p.Step)
 	b = append(b, p.Worker...)
 	b = append(b, p.ManifestID[:]...)
@@ -268,8 +351,9 @@ func (p *TrainingProof) signingMessage() []byte {
 }
 
 // MarshalBinary returns the canonical encoding: the body (see appendBody)
-// followed by the 64-byte signature. It fails when the proof is malformed
-// or unsigned.
+// followed by the 64-byte signature, and for a full proof the inclusions
+// section (see appendInclusions). It fails when the proof is malformed,
+// unsigned, or encodes to more than MaxTrainingProofSize bytes.
 func (p *TrainingProof) MarshalBinary() ([]byte, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -277,7 +361,127 @@ func (p *TrainingProof) MarshalBinary() ([]byte, error) {
 	if p.Signature == nil {
 		return nil, fmt.Errorf("%w: unsigned", ErrInvalidTrainingProof)
 	}
-	return append(p.appendBody(nil), p.Signature...), nil
+	b := append(p.appendBody(nil), p.Signature...)
+	if len(p.Inclusions) > 0 {
+		var err error
+		if b, err = p.appendInclusions(b); err != nil {
+			return nil, err
+		}
+	}
+	if len(b) > MaxTrainingProofSize {
+		return nil, fmt.Errorf("%w: encodes to %d bytes, max %d", ErrInvalidTrainingProof, len(b), MaxTrainingProofSize)
+	}
+	return b, nil
+}
+
+// Full reports whether p carries a commitment proof for every page.
+func (p *TrainingProof) Full() bool { return len(p.Pages) > 0 && len(p.Inclusions) == len(p.Pages) }
+
+// PageHeights returns the distinct heights of the proof's page blobs,
+// ascending: the headers whose data roots VerifyInclusions needs.
+func (p *TrainingProof) PageHeights() []uint64 {
+	seen := make(map[uint64]bool, len(p.Pages))
+	var hs []uint64
+	for _, pp := range p.Pages {
+		if !seen[pp.Entry.Height] {
+			seen[pp.Entry.Height] = true
+			hs = append(hs, pp.Entry.Height)
+		}
+	}
+	sort.Slice(hs, func(i, j int) bool { return hs[i] < hs[j] })
+	return hs
+}
+
+// AttachInclusions makes p a full proof: cps holds one commitment proof per
+// page, in Pages order, and dataRoots the data root of every height in
+// PageHeights. Each proof is verified before it is attached; on error p is
+// unchanged.
+func (p *TrainingProof) AttachInclusions(cps []*blob.CommitmentProof, dataRoots map[uint64][32]byte) error {
+	if len(cps) != len(p.Pages) || len(cps) == 0 {
+		return failed(CheckInclusion, fmt.Errorf("%w: %d commitment proofs for %d pages", ErrPageNotIncluded, len(cps), len(p.Pages)))
+	}
+	q := *p
+	q.Inclusions = append([]*blob.CommitmentProof(nil), cps...)
+	if err := q.validate(); err != nil {
+		return failed(CheckFormat, err)
+	}
+	if err := q.VerifyInclusions(dataRoots); err != nil {
+		return err
+	}
+	p.Inclusions = q.Inclusions
+	return nil
+}
+
+// VerifyInclusions checks a full proof's commitment proofs: page j's blob
+// (namespace and commitment of its entry) against dataRoots[its height],
+// which the caller takes from verified headers. It fails, with check
+// CheckInclusion and ErrPageNotIncluded, for a compact proof, a missing
+// data root or a proof that does not verify. Call it after Verify.
+func (p *TrainingProof) VerifyInclusions(dataRoots map[uint64][32]byte) error {
+	if !p.Full() {
+		return failed(CheckInclusion, fmt.Errorf("%w: a compact proof carries no commitment proofs", ErrPageNotIncluded))
+	}
+	for j, pp := range p.Pages {
+		root, ok := dataRoots[pp.Entry.Height]
+		if !ok {
+			return failed(CheckInclusion, fmt.Errorf("%w: page %d (entry %d): no data root for height %d", ErrPageNotIncluded, j, pp.Entry.Index, pp.Entry.Height))
+		}
+		if err := p.Inclusions[j].Verify(root[:], pp.Entry.Namespace, pp.Entry.Commitment[:]); err != nil {
+			return failed(CheckInclusion, fmt.Errorf("%w: page %d (entry %d) at height %d: %w", ErrPageNotIncluded, j, pp.Entry.Index, pp.Entry.Height, err))
+		}
+	}
+	return nil
+}
+
+// appendInclusions appends the full proof's section (p valid and full):
+//
+//	u8 InclusionsVersion ‖ per page: BE32 len ‖ commitment proof
+//
+// where each commitment proof is the JSON blob.GetCommitmentProof serves
+// (celestia-node's shape), as blob.CommitmentProof.MarshalJSON writes it,
+// at most MaxInclusionSize bytes.
+func (p *TrainingProof) appendInclusions(b []byte) ([]byte, error) {
+	b = append(b, InclusionsVersion)
+	for j, cp := range p.Inclusions {
+		cb, err := cp.MarshalJSON()
+		if err != nil {
+			return nil, fmt.Errorf("%w: page %d commitment proof: %w", ErrInvalidTrainingProof, j, err)
+		}
+		if len(cb) > MaxInclusionSize {
+			return nil, fmt.Errorf("%w: page %d commitment proof is %d bytes, max %d", ErrInvalidTrainingProof, j, len(cb), MaxInclusionSize)
+		}
+		b = binary.BigEndian.AppendUint32(b, uint32(len(cb)))
+		b = append(b, cb...)
+	}
+	return b, nil
+}
+
+// inclusion reads page j's commitment proof (see appendInclusions),
+// accepting only the canonical encoding of a well-formed proof for the
+// entry's namespace.
+func (d *reader) inclusion(j int, pp ProvenPage) *blob.CommitmentProof {
+	n := uint64(d.u32("commitment proof length"))
+	if d.err == nil && n > MaxInclusionSize {
+		d.fail("page %d: commitment proof of %d bytes, max %d", j, n, MaxInclusionSize)
+	}
+	cb := d.take(n, "commitment proof")
+	if d.err != nil {
+		return nil
+	}
+	cp := &blob.CommitmentProof{}
+	if err := cp.UnmarshalJSON(cb); err != nil {
+		d.fail("page %d commitment proof: %v", j, err)
+		return nil
+	}
+	if re, err := cp.MarshalJSON(); err != nil || !bytes.Equal(re, cb) {
+		d.fail("page %d: commitment proof is not canonical", j)
+		return nil
+	}
+	if cp.Namespace() != pp.Entry.Namespace {
+		d.fail("page %d: commitment proof for namespace %s, entry's is %s", j, cp.Namespace(), pp.Entry.Namespace)
+		return nil
+	}
+	return cp
 }
 
 // ParseTrainingProof decodes a training proof from untrusted bytes. It
@@ -293,6 +497,8 @@ func ParseTrainingProof(b []byte) (*TrainingProof, error) {
 	d.header(trainingProofMagic, TrainingProofVersion)
 	p := &TrainingProof{}
 	d.hash(&p.RunID, "run ID")
+	p.RunHeight = d.u64("run height")
+	d.hash(&p.RunCommitment, "run commitment")
 	p.Step = d.u64("step")
 	if k := d.take(ed25519.PublicKeySize, "worker key"); k != nil {
 		p.Worker = ed25519.PublicKey(bytes.Clone(k))
@@ -355,6 +561,14 @@ func ParseTrainingProof(b []byte) (*TrainingProof, error) {
 	if s := d.take(ed25519.SignatureSize, "signature"); s != nil {
 		p.Signature = bytes.Clone(s)
 	}
+	if d.err == nil && len(d.b) > 0 && len(p.Pages) > 0 {
+		if v := d.u8("inclusions version"); d.err == nil && v != InclusionsVersion {
+			d.fail("inclusions version %d, want %d", v, InclusionsVersion)
+		}
+		for j := 0; j < len(p.Pages) && d.err == nil; j++ {
+			p.Inclusions = append(p.Inclusions, d.inclusion(j, p.Pages[j]))
+		}
+	}
 	d.end()
 	if d.err != nil {
 		return nil, d.err
@@ -367,76 +581,83 @@ func ParseTrainingProof(b []byte) (*TrainingProof, error) {
 
 // Verify checks an untrusted proof against a run the caller trusts, the
 // page root of the run's manifest (from a manifest the caller verified and
-// whose ID is run.Manifest) and the hashes of the verified headers at the
-// proof's epoch seed height and seed height. In order: the proof's shape;
-// run ID, manifest ID and page root; the seed heights against the run's
-// rule and the header hashes against the caller's; the worker is
-// registered; the signature; the pages are exactly the worker's
-// assignment, in order; every page entry is under the page root. Each
-// failure names the check. It does not check the page bytes (VerifyFed),
-// the manifest's own publication, or the header chain.
+// whose ID is run.Manifest.ID) and the hashes of the verified headers at
+// the run's epoch seed height and seed height for the proof's step. In
+// order: the proof's shape (CheckFormat); run ID (CheckRun); manifest ID,
+// height and page root (CheckManifest); the seed heights against the run's
+// rule and the header hashes against the caller's (CheckSeed); the worker
+// is registered (CheckWorker); the signature (CheckSignature); the pages
+// are exactly the worker's assignment recomputed from the seeds, in order
+// (CheckAssignment); every page entry is under the page root
+// (CheckPageEntry). Each failure is a *CheckError naming the check and
+// wrapping a sentinel. It does not check the page bytes (VerifyFed), the
+// page blobs' inclusion (VerifyInclusions), the manifest's and the run
+// record's publication, or the header chain: those are the caller's.
 func (p *TrainingProof) Verify(run *Run, pageRoot PageRoot, epochHeaderHash, seedHeaderHash [32]byte) error {
 	if err := p.validate(); err != nil {
-		return err
+		return failed(CheckFormat, err)
 	}
 	if p.Signature == nil {
-		return fmt.Errorf("%w: unsigned", ErrInvalidProofSignature)
+		return failed(CheckSignature, fmt.Errorf("%w: unsigned", ErrInvalidProofSignature))
 	}
 	if err := run.Validate(); err != nil {
-		return err
+		return failed(CheckRun, err)
 	}
 	if p.RunID != run.ID {
-		return fmt.Errorf("%w: proof is for run %x, not %x", ErrInvalidTrainingProof, p.RunID, run.ID)
+		return failed(CheckRun, fmt.Errorf("%w: proof is for run %x, not %x", ErrInvalidTrainingProof, p.RunID, run.ID))
 	}
-	if p.ManifestID != run.Manifest {
-		return fmt.Errorf("%w: proof names manifest %x, run trains on %x", ErrInvalidTrainingProof, p.ManifestID, run.Manifest)
+	if p.ManifestID != run.Manifest.ID {
+		return failed(CheckManifest, fmt.Errorf("%w: proof names manifest %x, run trains on %x", ErrInvalidTrainingProof, p.ManifestID, run.Manifest.ID))
+	}
+	if p.ManifestHeight != run.Manifest.Height {
+		return failed(CheckManifest, fmt.Errorf("%w: proof puts the manifest at height %d, the run at %d", ErrInvalidTrainingProof, p.ManifestHeight, run.Manifest.Height))
 	}
 	if p.PageRoot != pageRoot {
-		return fmt.Errorf("%w: proof's page root (%x, %d pages) is not the manifest's (%x, %d pages)",
-			ErrInvalidTrainingProof, p.PageRoot.Hash, p.PageRoot.Pages, pageRoot.Hash, pageRoot.Pages)
+		return failed(CheckManifest, fmt.Errorf("%w: proof's page root (%x, %d pages) is not the manifest's (%x, %d pages)",
+			ErrInvalidTrainingProof, p.PageRoot.Hash, p.PageRoot.Pages, pageRoot.Hash, pageRoot.Pages))
 	}
 	seedH, err := run.StepSeedHeight(p.Step)
 	if err != nil {
-		return fmt.Errorf("%w: step %d: %w", ErrInvalidTrainingProof, p.Step, err)
+		return failed(CheckSeed, fmt.Errorf("%w: step %d: %w", ErrInvalidTrainingProof, p.Step, err))
 	}
 	if p.SeedHeight != seedH {
-		return fmt.Errorf("%w: seed height %d, step %d is seeded at %d", ErrInvalidTrainingProof, p.SeedHeight, p.Step, seedH)
+		return failed(CheckSeed, fmt.Errorf("%w: seed height %d, step %d is seeded at %d", ErrInvalidTrainingProof, p.SeedHeight, p.Step, seedH))
 	}
 	epochH, err := run.EpochSeedHeight(pageRoot.Pages, p.Step)
 	if err != nil {
-		return fmt.Errorf("%w: step %d: %w", ErrInvalidTrainingProof, p.Step, err)
+		return failed(CheckSeed, fmt.Errorf("%w: step %d: %w", ErrInvalidTrainingProof, p.Step, err))
 	}
 	if p.EpochSeedHeight != epochH {
-		return fmt.Errorf("%w: epoch seed height %d, step %d's epoch is seeded at %d", ErrInvalidTrainingProof, p.EpochSeedHeight, p.Step, epochH)
+		return failed(CheckSeed, fmt.Errorf("%w: epoch seed height %d, step %d's epoch is seeded at %d", ErrInvalidTrainingProof, p.EpochSeedHeight, p.Step, epochH))
 	}
 	if p.SeedHeaderHash != seedHeaderHash {
-		return fmt.Errorf("%w: seed header hash %x is not the header's %x at height %d", ErrInvalidTrainingProof, p.SeedHeaderHash, seedHeaderHash, seedH)
+		return failed(CheckSeed, fmt.Errorf("%w: seed header hash %x is not the header's %x at height %d", ErrInvalidTrainingProof, p.SeedHeaderHash, seedHeaderHash, seedH))
 	}
 	if p.EpochSeedHash != epochHeaderHash {
-		return fmt.Errorf("%w: epoch seed hash %x is not the header's %x at height %d", ErrInvalidTrainingProof, p.EpochSeedHash, epochHeaderHash, epochH)
+		return failed(CheckSeed, fmt.Errorf("%w: epoch seed hash %x is not the header's %x at height %d", ErrInvalidTrainingProof, p.EpochSeedHash, epochHeaderHash, epochH))
 	}
 	wi, err := run.WorkerIndex(p.Worker)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidTrainingProof, err)
+		return failed(CheckWorker, fmt.Errorf("%w: %w", ErrInvalidTrainingProof, err))
 	}
 	if !ed25519.Verify(p.Worker, p.signingMessage(), p.Signature) {
-		return fmt.Errorf("%w: does not verify under worker %d's key %x", ErrInvalidProofSignature, wi, []byte(p.Worker))
+		return failed(CheckSignature, fmt.Errorf("%w: does not verify under worker %d's key %x", ErrInvalidProofSignature, wi, []byte(p.Worker)))
 	}
 	assigned, err := AssignFor(run, int(pageRoot.Pages), epochHeaderHash, seedHeaderHash, p.Step, wi)
 	if err != nil {
-		return fmt.Errorf("%w: recomputing the assignment: %w", ErrWrongAssignment, err)
+		return failed(CheckAssignment, fmt.Errorf("%w: recomputing the assignment: %w", ErrWrongAssignment, err))
 	}
 	if len(assigned) != len(p.Pages) {
-		return fmt.Errorf("%w: worker %d has %d pages at step %d, proof has %d", ErrWrongAssignment, wi, len(assigned), p.Step, len(p.Pages))
+		return failed(CheckAssignment, fmt.Errorf("%w: worker %d has %d pages at step %d, proof has %d", ErrWrongAssignment, wi, len(assigned), p.Step, len(p.Pages)))
 	}
 	for j, idx := range assigned {
 		if p.Pages[j].Entry.Index != idx {
-			return fmt.Errorf("%w: worker %d's page %d at step %d is %d, proof has %d", ErrWrongAssignment, wi, j, p.Step, idx, p.Pages[j].Entry.Index)
+			return failed(CheckAssignment, fmt.Errorf("%w: worker %d's page %d at step %d is %d, proof has %d", ErrWrongAssignment, wi, j, p.Step, idx, p.Pages[j].Entry.Index))
 		}
 	}
 	for j, pp := range p.Pages {
 		if err := pp.Proof.Verify(pageRoot.Hash[:], pp.Entry.AppendBinary(nil)); err != nil {
-			return fmt.Errorf("%w: proof page %d (entry %d) not under the manifest root: %w", ErrInvalidPage, j, pp.Entry.Index, err)
+			return failed(CheckPageEntry, fmt.Errorf("%w: proof page %d (entry %d) not under the manifest root: %w", ErrInvalidPage, j, pp.Entry.Index, err))
 		}
 	}
 	return nil
@@ -445,26 +666,27 @@ func (p *TrainingProof) Verify(run *Run, pageRoot PageRoot, epochHeaderHash, see
 // VerifyFed checks the bytes a worker fed, one slice per proven page in
 // order: each page's length and SHA-256 against its entry, and the SHA-256
 // of their concatenation against FedSHA256. Call it after Verify, which
-// checks the entries themselves. Failures wrap ErrInvalidPage.
+// checks the entries themselves. Failures are *CheckError (CheckFedBytes)
+// wrapping ErrInvalidPage.
 func (p *TrainingProof) VerifyFed(pages [][]byte) error {
 	if len(pages) != len(p.Pages) {
-		return fmt.Errorf("%w: %d pages fed, proof has %d", ErrInvalidPage, len(pages), len(p.Pages))
+		return failed(CheckFedBytes, fmt.Errorf("%w: %d pages fed, proof has %d", ErrInvalidPage, len(pages), len(p.Pages)))
 	}
 	fed := sha256.New()
 	for j, b := range pages {
 		e := p.Pages[j].Entry
 		if uint64(len(b)) != e.Length {
-			return fmt.Errorf("%w: fed page %d (entry %d) is %d bytes, entry says %d", ErrInvalidPage, j, e.Index, len(b), e.Length)
+			return failed(CheckFedBytes, fmt.Errorf("%w: fed page %d (entry %d) is %d bytes, entry says %d", ErrInvalidPage, j, e.Index, len(b), e.Length))
 		}
 		if sha256.Sum256(b) != e.SHA256 {
-			return fmt.Errorf("%w: fed page %d (entry %d) bytes do not match the entry's sha256", ErrInvalidPage, j, e.Index)
+			return failed(CheckFedBytes, fmt.Errorf("%w: fed page %d (entry %d) bytes do not match the entry's sha256", ErrInvalidPage, j, e.Index))
 		}
 		fed.Write(b)
 	}
 	var sum [32]byte
 	fed.Sum(sum[:0])
 	if sum != p.FedSHA256 {
-		return fmt.Errorf("%w: fed bytes hash to %x, proof says %x", ErrInvalidPage, sum, p.FedSHA256)
+		return failed(CheckFedBytes, fmt.Errorf("%w: fed bytes hash to %x, proof says %x", ErrInvalidPage, sum, p.FedSHA256))
 	}
 	return nil
 }
