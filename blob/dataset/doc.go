@@ -1,7 +1,8 @@
-// Package dataset is the pure core of Tessera's large objects, datasets and
-// training assignments (issue 6): the namespace scheme for training data,
-// the page arithmetic, the signed page manifest with its Merkle proofs, and
-// the public-randomness shuffle that assigns pages to workers.
+// Package dataset is the pure core of Tessera's large objects, datasets,
+// training runs and checkpoints: the namespace scheme for training data,
+// the page arithmetic, the signed page manifest with its Merkle proofs, the
+// public-randomness shuffle that assigns pages to workers, run-control
+// records, training-data proofs, checkpoint records and their lineage.
 //
 // # Namespaces
 //
@@ -47,11 +48,64 @@
 // Anyone with the two header hashes recomputes any assignment; nobody knows
 // it before those headers exist (up to a block proposer's grinding).
 //
+// # Runs
+//
+// A Run (a RunControl record, magic 'TSRN', version 2, scope = its ID)
+// names its dataset manifest by ManifestRef (ID, height, namespace,
+// commitment: a verifier holding only headers can fetch the manifest blob
+// and check its commitment proof), the ordered worker keys, PagesPerStep,
+// SeedDelay Δ, Replication and StartHeight. Its ID is SHA-256 of its
+// canonical encoding. Step s opens at StartHeight + s·Δ and is seeded by
+// the header at StartHeight + (s+1)·Δ; the epoch's page order by the seed
+// of its first step. Readers of a RunControl namespace dispatch on each
+// record's 4-byte magic (IsRunRecord) and skip records they do not know.
+// The caller checks that the run record was published no later than
+// StartHeight (before its first seed exists).
+//
+// # Training-data proofs
+//
+// A TrainingProof (magic 'TSTP', version 2) is a worker's signed claim
+// that at a step it fed exactly its assigned pages: run ID and where the
+// run record is (height, commitment), step, worker key, manifest ID,
+// height and page root, both seed heights and header hashes, the assigned
+// entries with their Merkle paths to the page root, the SHA-256 of the
+// bytes fed, a root over per-sample hashes, optional losses and the parent
+// checkpoint. The worker signs "tessera/dataset/training-proof/v1\x00" ‖
+// ID, ID being SHA-256 of the body. A full proof adds, outside the
+// signature, a versioned section with each page blob's commitment proof
+// (AttachInclusions, VerifyInclusions). A compact proof is at most about
+// 0.5 KB + (118 + 32·⌈log2 pages⌉) bytes per assigned page.
+//
+// Verify checks a proof against a trusted run, the manifest's page root
+// and the seed header hashes; VerifyFed checks fed bytes; VerifyInclusions
+// checks commitment proofs against data roots. Every failure is a
+// *CheckError naming the failed Check (format, run, manifest, seed,
+// worker, signature, assignment, page-entry, fed-bytes, inclusion) and
+// wrapping a sentinel (ErrInvalidTrainingProof, ErrWrongAssignment,
+// ErrInvalidProofSignature, ErrInvalidPage, ErrPageNotIncluded,
+// ErrInvalidRun). Not checked here: that the headers are the chain's, that
+// the run record and manifest are published (node/api's train.Verify does
+// both), and what the bytes meant to the model.
+//
+// # Checkpoints
+//
+// A Checkpoint record ('TSCK') names a run, step, parent checkpoint, the
+// object manifest holding its bytes, a format, a tensor index (with its
+// RFC-6962 root) and its lineage (data steps consumed, training-proof
+// IDs); its ID is SHA-256 of the encoding without the signature, signed by
+// the publisher. A Rollback record ('TSRB', RunControl namespace) says a
+// run resumes from a checkpoint. ParseSafetensorsHeader builds the tensor
+// index of a safetensors file (header ≤ MaxSafetensorsHeader).
+// ComputeCheckpointLog turns a run's records into its lineage, flagging
+// missing parents and listing rejected records with the reason.
+//
 // # Untrusted input
 //
-// ParseManifest, ParsePageEntry, Manifest.UnmarshalJSON, Manifest.Verify
-// and VerifyPage accept
-// untrusted input. They never panic, check every size against
+// ParseManifest, ParsePageEntry, Manifest.UnmarshalJSON, Manifest.Verify,
+// VerifyPage, ParseRun, ParseTrainingProof, TrainingProof.Verify,
+// VerifyFed, VerifyInclusions, ParseCheckpoint, Checkpoint.Verify,
+// ParseRollback, Rollback.Verify, ParseSafetensorsHeader, VerifyTensor and
+// ComputeCheckpointLog accept untrusted input. They never panic, check every size against
 // MaxManifestSize, MaxPages, MaxParents, MaxHoldout and MaxStringLen before
 // allocating, and return errors wrapping ErrInvalidManifest,
 // ErrInvalidSignature or ErrInvalidPage that say which check failed.
