@@ -1,9 +1,12 @@
 package main
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -14,16 +17,27 @@ import (
 
 func newDatasetCmd() *cobra.Command {
 	f := &clientFlags{}
-	cmd := &cobra.Command{Use: "dataset", Short: "Publish and fetch objects larger than a blob (pages under a signed manifest)"}
+	cmd := &cobra.Command{Use: "dataset", Short: "Publish, fetch, list and verify objects larger than a blob (pages under a signed manifest)"}
 	f.add(cmd)
 	var (
-		home, name, version, license, format, media string
-		pageSize                                    uint64
+		showProgress bool
+		parallel     int
+	)
+	cmd.PersistentFlags().BoolVar(&showProgress, "progress", false, "draw a progress bar on stderr even when it is not a terminal")
+	cmd.PersistentFlags().IntVar(&parallel, "parallel", 0, "pages in flight at once (0: the default)")
+
+	var (
+		home, name, version, license, format, media, journal string
+		pageSize                                             uint64
 	)
 	put := &cobra.Command{
 		Use:   "put SCOPE FILE",
 		Short: "Publish FILE as page blobs under a manifest signed with the --home node key; prints the manifest reference (JSON)",
-		Args:  cobra.ExactArgs(2),
+		Long: `Publish FILE as page blobs under a manifest signed with the --home node key and
+print the manifest reference (JSON). With --journal, every included page is
+recorded in the journal file: rerunning the same command after a failure
+submits only the pages that are missing.`,
+		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			file, err := os.Open(args[1])
 			if err != nil {
@@ -44,13 +58,16 @@ func newDatasetCmd() *cobra.Command {
 				return err
 			}
 			defer c.Close()
+			bar := newProgressBar(cmd.ErrOrStderr(), "publishing", showProgress)
+			defer bar.finish()
 			ref, err := objects.Put(ctx, c, []byte(args[0]), file, st.Size(), objects.Options{
-				PageSize: pageSize, Key: key, MediaType: media,
+				PageSize: pageSize, Parallel: parallel, Key: key, MediaType: media, Journal: journal, Progress: bar.update,
 				Dataset: &dataset.Manifest{Name: name, Version: version, License: license, RecordFormat: format},
 			})
 			if err != nil {
 				return err
 			}
+			bar.finish()
 			return printJSON(cmd.OutOrStdout(), ref)
 		},
 	}
@@ -61,19 +78,26 @@ func newDatasetCmd() *cobra.Command {
 	put.Flags().StringVar(&license, "license", "", "SPDX license expression")
 	put.Flags().StringVar(&format, "format", "", "record format (e.g. tokens-u32, jsonl)")
 	put.Flags().StringVar(&media, "media-type", "application/octet-stream", "media type")
-	var out string
+	put.Flags().StringVar(&journal, "journal", "", "upload journal file; rerun with the same journal to resume")
+
+	var out, rng string
 	get := &cobra.Command{
 		Use:   "get REF.json",
-		Short: "Fetch an object by its manifest reference, verifying every page against the manifest and its block's data root",
-		Args:  cobra.ExactArgs(1),
+		Short: "Fetch an object (or --range of it) into --out, verifying every page; rerun to resume",
+		Long: `Fetch an object by its manifest reference into --out, verifying every page
+(its SHA-256 against the manifest entry, the entry against the manifest root,
+the blob commitment against the entry and its proof against the block's data
+root). Pages are written to OUT.partial as they are verified; an interrupted
+get resumes when rerun, and OUT appears only once every page is verified.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := os.ReadFile(args[0])
+			ref, err := readDatasetRef(args[0])
 			if err != nil {
 				return err
 			}
-			var ref objects.Ref
-			if err := json.Unmarshal(b, &ref); err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
+			off, n, err := parseRange(rng)
+			if err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			c, err := dialRPC(ctx, f)
@@ -81,17 +105,127 @@ func newDatasetCmd() *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			data, m, err := objects.Get(ctx, c, ref)
+			bar := newProgressBar(cmd.ErrOrStderr(), "fetching", showProgress)
+			defer bar.finish()
+			res, err := objects.Download(ctx, c, ref, out, objects.DownloadOptions{
+				ReadOptions: objects.ReadOptions{Parallel: parallel, Progress: bar.update}, Offset: off, Length: n,
+			})
 			if err != nil {
 				return err
 			}
-			if err := os.WriteFile(out, data, 0o644); err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), map[string]any{"bytes": len(data), "pages": len(m.Entries), "name": m.Name, "verified": true, "out": out})
+			bar.finish()
+			return printJSON(cmd.OutOrStdout(), map[string]any{
+				"bytes": res.Bytes, "offset": off, "pages": res.Pages, "reused_pages": res.Reused,
+				"name": res.Manifest.Name, "verified": true, "out": out,
+			})
 		},
 	}
 	get.Flags().StringVar(&out, "out", "object.bin", "where to write the object")
-	cmd.AddCommand(put, get)
+	get.Flags().StringVar(&rng, "range", "", "OFF:LEN, the bytes [OFF, OFF+LEN) only (LEN empty or 0: to the end)")
+
+	ls := &cobra.Command{
+		Use:   "ls SCOPE",
+		Short: "List the dataset manifests published under SCOPE (verified and signed ones; others are counted as skipped)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			c, err := dialRPC(ctx, f)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			list, skipped, err := objects.List(ctx, c, []byte(args[0]))
+			if err != nil {
+				return err
+			}
+			return printJSON(cmd.OutOrStdout(), map[string]any{"manifests": list, "skipped": skipped})
+		},
+	}
+
+	var local string
+	verify := &cobra.Command{
+		Use:   "verify REF.json",
+		Short: "Fetch and verify every page of an object without keeping it, or (--file) check a local copy against its manifest",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ref, err := readDatasetRef(args[0])
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			c, err := dialRPC(ctx, f)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			bar := newProgressBar(cmd.ErrOrStderr(), "verifying", showProgress)
+			defer bar.finish()
+			var m *dataset.Manifest
+			if local == "" {
+				if m, err = objects.Verify(ctx, c, ref, objects.ReadOptions{Parallel: parallel, Progress: bar.update}); err != nil {
+					return err
+				}
+			} else {
+				if m, err = objects.FetchManifest(ctx, c, ref); err != nil {
+					return err
+				}
+				file, err := os.Open(local)
+				if err != nil {
+					return err
+				}
+				defer file.Close()
+				st, err := file.Stat()
+				if err != nil {
+					return err
+				}
+				if err := objects.VerifyLocal(m, file, st.Size(), bar.update); err != nil {
+					return fmt.Errorf("%s: %w", local, err)
+				}
+			}
+			bar.finish()
+			res := map[string]any{"id": hex.EncodeToString(ref.ID[:]), "name": m.Name, "bytes": m.ObjectLength, "pages": len(m.Entries), "verified": true}
+			if local != "" {
+				res["file"] = local
+			}
+			return printJSON(cmd.OutOrStdout(), res)
+		},
+	}
+	verify.Flags().StringVar(&local, "file", "", "check this local file against the manifest instead of fetching the pages")
+
+	cmd.AddCommand(put, get, ls, verify)
 	return cmd
+}
+
+// readDatasetRef reads a manifest reference (the JSON dataset put prints).
+func readDatasetRef(path string) (objects.Ref, error) {
+	var ref objects.Ref
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ref, err
+	}
+	if err := json.Unmarshal(b, &ref); err != nil {
+		return ref, fmt.Errorf("%s: not a manifest reference: %w", path, err)
+	}
+	return ref, nil
+}
+
+// parseRange parses OFF:LEN (decimal bytes; LEN empty or 0 means to the
+// end); the empty string is the whole object.
+func parseRange(s string) (off, n uint64, err error) {
+	if s == "" {
+		return 0, 0, nil
+	}
+	a, b, ok := strings.Cut(s, ":")
+	if !ok {
+		return 0, 0, fmt.Errorf("--range %q: want OFF:LEN", s)
+	}
+	if off, err = strconv.ParseUint(a, 10, 64); err != nil {
+		return 0, 0, fmt.Errorf("--range %q: offset: %w", s, err)
+	}
+	if b != "" {
+		if n, err = strconv.ParseUint(b, 10, 64); err != nil {
+			return 0, 0, fmt.Errorf("--range %q: length: %w", s, err)
+		}
+	}
+	return off, n, nil
 }
