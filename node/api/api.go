@@ -59,7 +59,8 @@ type Service struct {
 	// node's piece store or its peers. Set it before the RPC starts.
 	Pieces Pieces
 
-	squares *squareCache
+	squares       *squareCache
+	manifestRoots manifestRoots // verified run manifests' page roots (train.*)
 
 	fraudMu sync.Mutex
 	fraud   map[uint64]bool // heights proven badly encoded
