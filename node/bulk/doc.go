@@ -100,8 +100,8 @@
 //
 // # What it does not do
 //
-//   - It does not delete pieces or collect garbage; pinning and pruning
-//     decide what stays (node, issue 6).
+//   - It does not collect garbage: pieces stay until Delete (pinning in
+//     node deletes a dataset's pieces when its pin is removed).
 //   - It does not verify a piece against a manifest or a data root: that
 //     is GetVerified's verify function.
 //   - The sweep announces every stored piece, one DHT walk each

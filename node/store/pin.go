@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+
+	"github.com/tessera-da/tessera/blob/dataset"
+	"github.com/tessera-da/tessera/share"
 )
 
 // PinKind says what a pin is for.
@@ -98,9 +101,25 @@ func (s *Store) Pins() []Pin {
 // writer lock, so that blocks and submissions are not held up for long.
 const pruneBatch = 256
 
+// KeptForever reports whether blobs of namespace ns are never pruned: ns is
+// a version-0 namespace whose sub-ID starts with the kind byte of dataset
+// manifests or checkpoint manifests (dataset.KindOf). Manifests are small
+// and name every page of their object, so Prune keeps the heights holding
+// them, pinned or not. The cost is the whole height: its ODS and indexes
+// stay, since the manifest's commitment proof needs the square.
+func KeptForever(ns [NamespaceSize]byte) bool {
+	n, err := share.NewNamespaceFromBytes(ns[:])
+	if err != nil {
+		return false
+	}
+	k, ok := dataset.KindOf(n)
+	return ok && (k == dataset.DatasetManifest || k == dataset.CheckpointManifest)
+}
+
 // Prune deletes the ODS, blob list, namespace index and commitment index
 // entries of every height below before, except heights holding a blob of a
-// pinned namespace (see Pin), and returns how many heights it pruned.
+// pinned namespace (see Pin) or a manifest (KeptForever), and returns how
+// many heights it pruned.
 // Headers, receipts and the head are kept. Each height goes in one
 // transaction with the count of stored heights, so a crash leaves every height either
 // whole or pruned; a height with more index entries than a transaction
@@ -191,7 +210,7 @@ func (s *Store) pruneFrom(cursor, before uint64) (pruned int, next uint64, err e
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return b.committed, 0, fmt.Errorf("height %d: blobs: %w", h, err)
 		}
-		if slices.ContainsFunc(list, func(e BlobIndex) bool { return pinned[e.Namespace] }) {
+		if slices.ContainsFunc(list, func(e BlobIndex) bool { return pinned[e.Namespace] || KeptForever(e.Namespace) }) {
 			continue
 		}
 		var index, final [][]byte
