@@ -61,6 +61,7 @@ type Node struct {
 	// square before storing the header alone.
 	squareBudget time.Duration
 	ext          *erasure.Extender // for sample proofs served outside the API's cache
+	pins         *pinner           // pinning (full nodes and producers; nil on light nodes)
 	ready        chan struct{}
 }
 
@@ -139,7 +140,13 @@ func New(cfg config.Config, gen *config.Genesis, log *slog.Logger) (*Node, error
 			return nil, err
 		}
 	}
-	n.svc = &api.Service{Store: st, Producer: n.prod, Watcher: n.watch, NodeType: nodeType}
+	n.svc = &api.Service{Store: st, Producer: n.prod, Watcher: n.watch, NodeType: nodeType, Pieces: pieces{n: n}}
+	if cfg.Role != config.RoleLight {
+		if n.pins, err = newPinner(n); err != nil {
+			return nil, err
+		}
+		n.svc.Pinner = n.pins
+	}
 	if cfg.RPC.Addr != "" {
 		secret, err := config.LoadOrCreateSecret(config.KeyPath(cfg.Home, config.JWTSecretFile), rpc.SecretSize)
 		if err != nil {
@@ -290,6 +297,13 @@ func (n *Node) Run(ctx context.Context) error {
 		defer wg.Done()
 		n.maintain(ctx)
 	}()
+	if n.pins != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n.pins.run(ctx)
+		}()
+	}
 	close(n.ready)
 	var err error
 	select {
