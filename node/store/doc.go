@@ -46,8 +46,9 @@
 // dropped submissions, pins, meta values and records, the next submission
 // ID. Kept until Prune: the ODS, blob list, namespace index and commitment
 // index entries of each height. Prune(before) removes those of every height
-// below before except heights holding a blob in the namespace of a pin or in a dataset- or checkpoint-manifest namespace (KeptForever);
-// Tail is then the lowest height still holding its ODS. Removing a pin
+// below before except heights holding a blob in the namespace of a pin or
+// in a dataset- or checkpoint-manifest namespace (KeptForever); Tail is
+// then the lowest height still holding its ODS. Removing a pin
 // releases its heights to the next Prune. Badger reclaims value-log space
 // only when asked: call CollectGarbage periodically (after Prune).
 //
