@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"unicode/utf8"
 
@@ -36,6 +37,22 @@ const signingContext = "tessera/dataset/manifest/v1\x00"
 // ID is a manifest's content address: SHA-256 of its canonical encoding
 // without the signature (publisher key included).
 type ID [IDSize]byte
+
+// MarshalText encodes the ID as 64 hex digits (so JSON shows a string).
+func (id ID) MarshalText() ([]byte, error) {
+	return hex.AppendEncode(nil, id[:]), nil
+}
+
+// UnmarshalText decodes 64 hex digits.
+func (id *ID) UnmarshalText(b []byte) error {
+	if len(b) != 2*IDSize {
+		return fmt.Errorf("%w: ID of %d hex digits, want %d", ErrInvalidParams, len(b), 2*IDSize)
+	}
+	if _, err := hex.Decode(id[:], b); err != nil {
+		return fmt.Errorf("%w: ID: %w", ErrInvalidParams, err)
+	}
+	return nil
+}
 
 // PageEntry describes one page of an object: where its blob is and what its
 // bytes hash to. Index is the page's position in the object.

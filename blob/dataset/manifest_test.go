@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -378,3 +379,28 @@ func TestVerifyPageEveryMutation(t *testing.T) {
 
 // reservedNS is the zero namespace, which is primary reserved.
 func reservedNS() share.Namespace { return share.Namespace{} }
+
+// TestIDJSON: an ID is a 64-hex-digit JSON string, and nothing else
+// decodes into one.
+func TestIDJSON(t *testing.T) {
+	var id ID
+	for i := range id {
+		id[i] = byte(i)
+	}
+	b, err := json.Marshal(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"`; string(b) != want {
+		t.Fatalf("got %s, want %s", b, want)
+	}
+	var back ID
+	if err := json.Unmarshal(b, &back); err != nil || back != id {
+		t.Fatalf("round trip: %x, %v", back, err)
+	}
+	for _, bad := range []string{`"00"`, `"zz0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"`, `[0,1]`, `""`} {
+		if err := json.Unmarshal([]byte(bad), &back); err == nil {
+			t.Errorf("%s decoded", bad)
+		}
+	}
+}
