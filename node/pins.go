@@ -371,7 +371,7 @@ var errManifestAbsent = errors.New("pin: the manifest blob is not held by this n
 
 // readManifest reads the manifest blob at ref from this node's store and
 // verifies it: it parses, its signature verifies and its ID is ref.ID.
-func (p *pinner) readManifest(ctx context.Context, ref api.ManifestRef) (*dataset.Manifest, error) {
+func (p *pinner) readManifest(ctx context.Context, ref api.Ref) (*dataset.Manifest, error) {
 	b, err := p.n.svc.BlobGet(ctx, ref.Height, ref.Namespace, ref.Commitment)
 	if err != nil {
 		return nil, fmt.Errorf("%w: height %d: %w", errManifestAbsent, ref.Height, err)

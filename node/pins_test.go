@@ -60,7 +60,7 @@ func dialNode(t testing.TB, ctx context.Context, ln *LocalNet, n *Node, perm rpc
 
 // testDataset is a dataset published through the producer.
 type testDataset struct {
-	ref   api.ManifestRef
+	ref   api.Ref
 	data  []byte
 	m     *dataset.Manifest
 	pages [][]byte
@@ -87,7 +87,7 @@ func publish(t testing.TB, ctx context.Context, ln *LocalNet, scope string, size
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &testDataset{ref: api.ManifestRef{ID: ref.ID, Height: ref.Height, Namespace: ref.Namespace, Commitment: ref.Commitment}, data: data}
+	d := &testDataset{ref: api.Ref{ID: ref.ID, Height: ref.Height, Namespace: ref.Namespace, Commitment: ref.Commitment}, data: data}
 	mb, err := ln.Nodes[0].Node.svc.BlobGet(ctx, ref.Height, ref.Namespace, ref.Commitment)
 	if err != nil {
 		t.Fatal(err)
@@ -397,7 +397,7 @@ func FuzzPinTarget(f *testing.F) {
 			if err != nil {
 				return
 			}
-			tgt.Dataset = &api.ManifestRef{ID: sha256.Sum256([]byte(ds)), Height: height, Namespace: n, Commitment: commitment}
+			tgt.Dataset = &api.Ref{ID: sha256.Sum256([]byte(ds)), Height: height, Namespace: n, Commitment: commitment}
 		}
 		e, err := newPinEntry(tgt)
 		if err != nil {

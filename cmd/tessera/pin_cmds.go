@@ -71,7 +71,7 @@ func pinTarget(kind, arg string) (api.PinTarget, error) {
 		if err != nil {
 			return api.PinTarget{}, err
 		}
-		var ref api.ManifestRef
+		var ref api.Ref
 		if err := json.Unmarshal(b, &ref); err != nil {
 			return api.PinTarget{}, fmt.Errorf("%s is not a manifest reference: %w", arg, err)
 		}

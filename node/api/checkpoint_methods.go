@@ -30,20 +30,11 @@ func (s *Service) checkpointMethods() []reg {
 	}
 }
 
-// CheckpointRef locates a checkpoint record; its JSON is that of
-// objects.Ref (the REF.json `tessera checkpoint put` prints).
-type CheckpointRef struct {
-	ID         dataset.ID      `json:"id"`
-	Height     uint64          `json:"height"`
-	Namespace  share.Namespace `json:"namespace"`
-	Commitment []byte          `json:"commitment"`
-}
-
 // ObjectRefJSON is a checkpoint's object manifest: Ref is the objects.Ref
 // of its manifest blob, Length the object's bytes.
 type ObjectRefJSON struct {
-	Ref    CheckpointRef `json:"ref"`
-	Length uint64        `json:"length"`
+	Ref    Ref    `json:"ref"`
+	Length uint64 `json:"length"`
 }
 
 // TensorJSON is one tensor index entry.
@@ -60,7 +51,7 @@ type TensorJSON struct {
 // encoding, so a client can parse and verify it again.
 type CheckpointJSON struct {
 	ID            string              `json:"id"`  // checkpoint ID, hex
-	Ref           CheckpointRef       `json:"ref"` // where the record is (a REF.json)
+	Ref           Ref                 `json:"ref"` // where the record is (a REF.json)
 	RunID         string              `json:"run_id"`
 	Step          uint64              `json:"step"`
 	Parent        string              `json:"parent,omitempty"`
@@ -117,9 +108,9 @@ func NewCheckpointJSON(c *dataset.Checkpoint, height uint64, commitment, record 
 	}
 	j := CheckpointJSON{
 		ID:    hex.EncodeToString(id[:]),
-		Ref:   CheckpointRef{ID: id, Height: height, Namespace: ns, Commitment: commitment},
+		Ref:   Ref{ID: id, Height: height, Namespace: ns, Commitment: commitment},
 		RunID: hex.EncodeToString(c.RunID[:]), Step: c.Step,
-		Object: ObjectRefJSON{Ref: CheckpointRef{ID: c.Object.ManifestID, Height: c.Object.Height, Namespace: c.Object.Namespace,
+		Object: ObjectRefJSON{Ref: Ref{ID: c.Object.ManifestID, Height: c.Object.Height, Namespace: c.Object.Namespace,
 			Commitment: c.Object.Commitment[:]}, Length: c.Object.Length},
 		Format: c.Format, TensorRoot: hex.EncodeToString(c.TensorRoot[:]),
 		DataSteps: c.DataSteps, Publisher: hex.EncodeToString(c.PublisherKey), Record: record,
@@ -225,7 +216,7 @@ func (s *Service) CheckpointLog(ctx context.Context, run string) (*CheckpointLog
 // CheckpointGet returns the checkpoint record ref names, parsed and
 // verified (canonical, valid, signed by its publisher, ID equal to
 // ref.ID), from this node's store.
-func (s *Service) CheckpointGet(ctx context.Context, ref CheckpointRef) (*CheckpointJSON, error) {
+func (s *Service) CheckpointGet(ctx context.Context, ref Ref) (*CheckpointJSON, error) {
 	if len(ref.Commitment) != blob.CommitmentSize {
 		return nil, fmt.Errorf("ref commitment is %d bytes, want %d", len(ref.Commitment), blob.CommitmentSize)
 	}

@@ -92,7 +92,7 @@ func TestCheckpointLogAndGet(t *testing.T) {
 	}
 
 	var got CheckpointJSON
-	ref := CheckpointRef{ID: rootID, Height: h1, Namespace: rootBlob.Namespace(), Commitment: rootBlob.Commitment()}
+	ref := Ref{ID: rootID, Height: h1, Namespace: rootBlob.Namespace(), Commitment: rootBlob.Commitment()}
 	if err := c.Call(ctx, "checkpoint.Get", &got, ref); err != nil {
 		t.Fatal(err)
 	}
@@ -104,12 +104,12 @@ func TestCheckpointLogAndGet(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		ref  CheckpointRef
+		ref  Ref
 		want string
 	}{
-		{"other ID", CheckpointRef{ID: dataset.ID{1}, Height: h1, Namespace: ref.Namespace, Commitment: ref.Commitment}, "the ref names"},
-		{"no such blob", CheckpointRef{ID: rootID, Height: h1, Namespace: ref.Namespace, Commitment: make([]byte, 32)}, "not found"},
-		{"short commitment", CheckpointRef{ID: rootID, Height: h1, Namespace: ref.Namespace, Commitment: []byte{1}}, "commitment"},
+		{"other ID", Ref{ID: dataset.ID{1}, Height: h1, Namespace: ref.Namespace, Commitment: ref.Commitment}, "the ref names"},
+		{"no such blob", Ref{ID: rootID, Height: h1, Namespace: ref.Namespace, Commitment: make([]byte, 32)}, "not found"},
+		{"short commitment", Ref{ID: rootID, Height: h1, Namespace: ref.Namespace, Commitment: []byte{1}}, "commitment"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := c.Call(ctx, "checkpoint.Get", &got, tc.ref)

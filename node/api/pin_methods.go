@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/tessera-da/tessera/blob/dataset"
 	"github.com/tessera-da/tessera/node/rpc"
 	"github.com/tessera-da/tessera/share"
 )
@@ -25,20 +24,11 @@ type Pinner interface {
 	RemovePin(ctx context.Context, id string) error
 }
 
-// ManifestRef locates a published manifest; its JSON is that of
-// objects.Ref (the REF.json file put commands print).
-type ManifestRef struct {
-	ID         dataset.ID      `json:"id"`
-	Height     uint64          `json:"height"`
-	Namespace  share.Namespace `json:"namespace"`
-	Commitment []byte          `json:"commitment"`
-}
-
 // PinTarget names what to pin: exactly one of its fields.
 type PinTarget struct {
 	// Dataset keeps a dataset: its manifest's namespace and the namespaces
 	// of its pages, and serves every page over bitswap.
-	Dataset *ManifestRef `json:"dataset,omitempty"`
+	Dataset *Ref `json:"dataset,omitempty"`
 	// Run keeps a run, by its 32-byte ID in hex: the namespaces RunControl,
 	// TrainingProofs, CheckpointChunks and CheckpointManifest scoped by it.
 	Run string `json:"run,omitempty"`

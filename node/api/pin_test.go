@@ -103,7 +103,7 @@ func TestPinMethods(t *testing.T) {
 
 	ns, _ := share.NewV0Namespace([]byte{0x11, 1, 2})
 	// The JSON objects.Ref writes: id as dataset.ID's JSON (32 numbers).
-	ref := ManifestRef{ID: dataset.ID{1, 2, 3}, Height: 7, Namespace: ns, Commitment: bytes.Repeat([]byte{9}, 32)}
+	ref := Ref{ID: dataset.ID{1, 2, 3}, Height: 7, Namespace: ns, Commitment: bytes.Repeat([]byte{9}, 32)}
 	refJSON, _ := json.Marshal(ref)
 	var info PinInfo
 	if err := w.Call(ctx, "pin.Add", &info, json.RawMessage(`{"dataset":`+string(refJSON)+`}`)); err != nil {

@@ -37,37 +37,20 @@ func (e *SeedPendingError) Error() string {
 // Unwrap returns ErrSeedPending.
 func (e *SeedPendingError) Unwrap() error { return ErrSeedPending }
 
-// RunRef locates a published run record: the JSON of objects.Ref (id,
-// height, namespace, commitment), with id the run's ID.
-type RunRef struct {
-	ID         dataset.ID      `json:"id"`
-	Height     uint64          `json:"height"`
-	Namespace  share.Namespace `json:"namespace"`
-	Commitment []byte          `json:"commitment"`
-}
-
-// ManifestRefJSON is a run's manifest location.
-type ManifestRefJSON struct {
-	ID         string          `json:"id"` // hex
-	Height     uint64          `json:"height"`
-	Namespace  share.Namespace `json:"namespace"`
-	Commitment []byte          `json:"commitment"`
-}
-
 // RunInfo is train.Run's result: a run record read from the chain and
 // verified (its blob's commitment proof against the data root, its ID).
 type RunInfo struct {
-	ID            string          `json:"id"`     // hex
-	Record        []byte          `json:"record"` // the canonical encoding; SHA-256 of it is the ID
-	Height        uint64          `json:"height"` // where the record is published
-	Manifest      ManifestRefJSON `json:"manifest"`
-	Pages         uint64          `json:"pages"` // pages in the manifest
-	Workers       []string        `json:"workers"`
-	PagesPerStep  uint64          `json:"pages_per_step"`
-	SeedDelay     uint64          `json:"seed_delay"`
-	Replication   uint64          `json:"replication"`
-	StartHeight   uint64          `json:"start_height"`
-	StepsPerEpoch uint64          `json:"steps_per_epoch"`
+	ID            string   `json:"id"`     // hex
+	Record        []byte   `json:"record"` // the canonical encoding; SHA-256 of it is the ID
+	Height        uint64   `json:"height"` // where the record is published
+	Manifest      Ref      `json:"manifest"`
+	Pages         uint64   `json:"pages"` // pages in the manifest
+	Workers       []string `json:"workers"`
+	PagesPerStep  uint64   `json:"pages_per_step"`
+	SeedDelay     uint64   `json:"seed_delay"`
+	Replication   uint64   `json:"replication"`
+	StartHeight   uint64   `json:"start_height"`
+	StepsPerEpoch uint64   `json:"steps_per_epoch"`
 }
 
 // AssignedPage is one page of an assignment, with its manifest entry.
@@ -276,14 +259,10 @@ func (s *Service) seedHashes(run *dataset.Run, pages, step uint64) (epochH, seed
 	return
 }
 
-func refOf(m dataset.ManifestRef) ManifestRefJSON {
-	return ManifestRefJSON{ID: hex.EncodeToString(m.ID[:]), Height: m.Height, Namespace: m.Namespace, Commitment: append([]byte(nil), m.Commitment[:]...)}
-}
-
 // TrainRun returns the run record ref points at, verified: its blob's
 // commitment proof against the data root, its ID, and its manifest (which
 // must exist where the run says, signed, with the run's manifest ID).
-func (s *Service) TrainRun(ctx context.Context, ref RunRef) (*RunInfo, error) {
+func (s *Service) TrainRun(ctx context.Context, ref Ref) (*RunInfo, error) {
 	run, err := s.loadRun(ctx, ref.ID, ref.Height, ref.Commitment)
 	if err != nil {
 		return nil, err
@@ -334,7 +313,7 @@ func parseWorker(run *dataset.Run, w string) (uint64, error) {
 // public key) trains on at step, with their manifest entries, computed
 // from the node's headers at the run's seed heights. If a seed header does
 // not exist yet it fails with a *SeedPendingError naming the height.
-func (s *Service) TrainAssign(ctx context.Context, ref RunRef, step uint64, worker string) (*Assignment, error) {
+func (s *Service) TrainAssign(ctx context.Context, ref Ref, step uint64, worker string) (*Assignment, error) {
 	run, err := s.loadRun(ctx, ref.ID, ref.Height, ref.Commitment)
 	if err != nil {
 		return nil, err

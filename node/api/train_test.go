@@ -24,7 +24,7 @@ type trainEnv struct {
 	m      *dataset.Manifest
 	pages  [][]byte
 	run    *dataset.Run
-	runRef RunRef
+	runRef Ref
 	keys   []ed25519.PrivateKey
 }
 
@@ -95,7 +95,7 @@ func newTrainEnv(t testing.TB) *trainEnv {
 }
 
 // declare posts a run starting at start and returns it with its ref.
-func (te *trainEnv) declare(t testing.TB, mref dataset.ManifestRef, pubs []ed25519.PublicKey, start uint64) (*dataset.Run, RunRef) {
+func (te *trainEnv) declare(t testing.TB, mref dataset.ManifestRef, pubs []ed25519.PublicKey, start uint64) (*dataset.Run, Ref) {
 	t.Helper()
 	run, err := dataset.NewRun(mref, pubs, 4, 2, 1, start)
 	if err != nil {
@@ -107,7 +107,7 @@ func (te *trainEnv) declare(t testing.TB, mref dataset.ManifestRef, pubs []ed255
 	if err != nil {
 		t.Fatal(err)
 	}
-	return run, RunRef{ID: run.ID, Height: te.seal(t, rb), Namespace: rns, Commitment: rb.Commitment()}
+	return run, Ref{ID: run.ID, Height: te.seal(t, rb), Namespace: rns, Commitment: rb.Commitment()}
 }
 
 // prove builds worker w's proof of step from the node's assignment.
@@ -197,17 +197,17 @@ func TestTrainRunAndAssign(t *testing.T) {
 
 	for _, tc := range []struct {
 		name string
-		ref  func() RunRef
+		ref  func() Ref
 	}{
-		{"wrong ID", func() RunRef { r := te.runRef; r.ID[0] ^= 1; return r }},
-		{"wrong height", func() RunRef { r := te.runRef; r.Height--; return r }},
-		{"wrong commitment", func() RunRef { r := te.runRef; r.Commitment = bytes.Repeat([]byte{1}, 32); return r }},
-		{"declared after its start", func() RunRef {
+		{"wrong ID", func() Ref { r := te.runRef; r.ID[0] ^= 1; return r }},
+		{"wrong height", func() Ref { r := te.runRef; r.Height--; return r }},
+		{"wrong commitment", func() Ref { r := te.runRef; r.Commitment = bytes.Repeat([]byte{1}, 32); return r }},
+		{"declared after its start", func() Ref {
 			pubs := te.run.Workers
 			_, r := te.declare(t, te.run.Manifest, pubs, te.svc.Watcher.Head().Height)
 			return r
 		}},
-		{"manifest not where the run says", func() RunRef {
+		{"manifest not where the run says", func() Ref {
 			m := te.run.Manifest
 			m.Height++
 			_, r := te.declare(t, m, te.run.Workers, te.svc.Watcher.Head().Height+5)

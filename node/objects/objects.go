@@ -69,13 +69,9 @@ const DefaultPageSize = 1 << 20
 // (bytes). Download writes larger objects to a file.
 const MaxGetBytes = 8 << 30
 
-// Ref locates a published manifest.
-type Ref struct {
-	ID         dataset.ID      `json:"id"`
-	Height     uint64          `json:"height"`
-	Namespace  share.Namespace `json:"namespace"`
-	Commitment []byte          `json:"commitment"`
-}
+// Ref locates a published record (manifest, run, checkpoint, proof): the
+// REF.json the CLI prints. It is the API's Ref.
+type Ref = api.Ref
 
 // Put reads an object of size bytes from r page by page, submits the
 // pages in parallel (each may land in a different block; at most
