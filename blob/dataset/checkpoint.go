@@ -92,7 +92,8 @@ func ComputeTensorRoot(ts []Tensor) [32]byte {
 
 // StepRange is an inclusive range of training steps [First, Last].
 type StepRange struct {
-	First, Last uint64
+	First uint64 `json:"first"`
+	Last  uint64 `json:"last"`
 }
 
 // ObjectRef names the manifest blob a checkpoint's pages were published

@@ -38,7 +38,7 @@ func checkpointPutCmd(f *clientFlags) *cobra.Command {
 		Short: "Publish FILE as a checkpoint of --run (pages, manifest, signed record; a tensor index for safetensors); prints its reference (JSON)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			run, err := api.ParseRunID(runS)
+			run, err := parseRunID(runS)
 			if err != nil {
 				return err
 			}
@@ -79,7 +79,7 @@ func checkpointPutCmd(f *clientFlags) *cobra.Command {
 			return printJSON(cmd.OutOrStdout(), ref)
 		},
 	}
-	put.Flags().StringVar(&runS, "run", "", "run ID (64 hex digits)")
+	put.Flags().StringVar(&runS, "run", "", "run: its ID (64 hex digits) or its REF.json")
 	put.Flags().Uint64Var(&step, "step", 0, "training step of the checkpoint")
 	put.Flags().StringVar(&parentS, "parent", "", "parent checkpoint: its ID in hex or its REF.json")
 	put.Flags().StringVar(&format, "format", "", `format; empty detects safetensors (else "binary")`)
@@ -138,11 +138,11 @@ func checkpointGetCmd(f *clientFlags) *cobra.Command {
 
 func checkpointLogCmd(f *clientFlags) *cobra.Command {
 	return &cobra.Command{
-		Use:   "log RUNID",
+		Use:   "log RUN",
 		Short: "Print a run's checkpoints with their lineage (parents, data steps, proofs), rollbacks and proofs per step",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			run, err := api.ParseRunID(args[0])
+			run, err := parseRunID(args[0])
 			if err != nil {
 				return err
 			}
@@ -172,11 +172,11 @@ func checkpointRollbackCmd(f *clientFlags) *cobra.Command {
 		step              uint64
 	)
 	rb := &cobra.Command{
-		Use:   "rollback RUNID",
-		Short: "Post a signed run-control record: training of RUNID resumes from checkpoint --to",
+		Use:   "rollback RUN",
+		Short: "Post a signed run-control record: training of RUN resumes from checkpoint --to",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			run, err := api.ParseRunID(args[0])
+			run, err := parseRunID(args[0])
 			if err != nil {
 				return err
 			}
@@ -228,16 +228,27 @@ func readRef(path string) (objects.Ref, error) {
 
 // parseCheckpointID reads a checkpoint ID: 64 hex digits, or the path of
 // the checkpoint's REF.json.
-func parseCheckpointID(s string) (dataset.ID, error) {
+func parseCheckpointID(s string) (dataset.ID, error) { return parseIDArg("checkpoint", s) }
+
+// parseRunID reads a run ID: 64 hex digits, or the path of the run's
+// REF.json (what train declare printed).
+func parseRunID(s string) ([32]byte, error) {
+	id, err := parseIDArg("run", s)
+	return [32]byte(id), err
+}
+
+// parseIDArg reads the ID of a what: 64 hex digits, or the path of its
+// REF.json.
+func parseIDArg(what, s string) (dataset.ID, error) {
 	if b, err := hex.DecodeString(strings.TrimPrefix(s, "0x")); err == nil {
 		if len(b) != dataset.IDSize {
-			return dataset.ID{}, fmt.Errorf("checkpoint ID %q is not %d bytes", s, dataset.IDSize)
+			return dataset.ID{}, fmt.Errorf("%s ID %q is not %d bytes", what, s, dataset.IDSize)
 		}
 		return dataset.ID(b), nil
 	}
 	ref, err := readRef(s)
 	if err != nil {
-		return dataset.ID{}, fmt.Errorf("%q is neither a hex checkpoint ID nor a readable REF.json: %w", s, err)
+		return dataset.ID{}, fmt.Errorf("%q is neither a hex %s ID nor a readable REF.json: %w", s, what, err)
 	}
 	return ref.ID, nil
 }

@@ -90,8 +90,8 @@ temporary directory that is removed on exit.`,
 			if a := ln.Nodes[0].Node.MetricsAddr(); a != nil {
 				fmt.Fprintf(out, "metrics: http://%s/metrics\n", a)
 			}
-			fmt.Fprintf(out, "try:   tessera blob submit --rpc %s --token $TOKEN 0x0102 'hello'\n", prodURL)
-			fmt.Fprintf(out, "admin token (valid on every node; export TOKEN=...):\n%s\n", tok)
+			fmt.Fprintf(out, "try:   tessera blob submit --rpc %s 0x0102 'hello'\n", prodURL)
+			fmt.Fprintf(out, "admin token (valid on every node; export TESSERA_AUTH_TOKEN=...):\n%s\n", tok)
 			mu.Unlock()
 			if demo {
 				go runDemo(ctx, out, &mu, prodURL, tok, o.blockInterval)

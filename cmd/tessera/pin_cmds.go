@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -18,7 +19,7 @@ func newPinCmd() *cobra.Command {
 	}
 	f.add(cmd)
 	add := &cobra.Command{
-		Use:   "add dataset REF.json | add run RUN_ID | add ns NAMESPACE",
+		Use:   "add dataset REF.json | add run RUN | add ns NAMESPACE",
 		Short: "Pin a dataset (by the manifest reference a put printed), a run (32-byte ID in hex) or a namespace (hex); prints the pin",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -77,7 +78,11 @@ func pinTarget(kind, arg string) (api.PinTarget, error) {
 		}
 		return api.PinTarget{Dataset: &ref}, nil
 	case "run":
-		return api.PinTarget{Run: arg}, nil
+		id, err := parseRunID(arg)
+		if err != nil {
+			return api.PinTarget{}, err
+		}
+		return api.PinTarget{Run: hex.EncodeToString(id[:])}, nil
 	case "ns", "namespace":
 		return api.PinTarget{Namespace: arg}, nil
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tessera-da/tessera/blob/dataset"
+	"github.com/tessera-da/tessera/node/api"
 	"github.com/tessera-da/tessera/node/config"
 	"github.com/tessera-da/tessera/node/objects"
 	"github.com/tessera-da/tessera/node/rpc"
@@ -25,19 +27,6 @@ func newTrainCmd() *cobra.Command {
 	f.add(cmd)
 	cmd.AddCommand(trainKeyCmd(), trainDeclareCmd(f), trainShowCmd(f), trainAssignCmd(f), trainProveCmd(f), trainVerifyCmd(f))
 	return cmd
-}
-
-// trainReadRef reads a REF.json file (objects.Ref).
-func trainReadRef(path string) (objects.Ref, error) {
-	var ref objects.Ref
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ref, err
-	}
-	if err := json.Unmarshal(b, &ref); err != nil {
-		return ref, fmt.Errorf("%s: %w", path, err)
-	}
-	return ref, nil
 }
 
 // trainDial connects with the flags' timeout; call the returned cancel
@@ -116,7 +105,7 @@ func trainDeclareCmd(f *clientFlags) *cobra.Command {
 		Short: "Post a run declaration (run-control record) over a published dataset; prints the run's reference (JSON)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			mref, err := trainReadRef(datasetRef)
+			mref, err := readRef(datasetRef)
 			if err != nil {
 				return fmt.Errorf("--dataset: %w", err)
 			}
@@ -175,7 +164,7 @@ func trainShowCmd(f *clientFlags) *cobra.Command {
 		Short: "Print a run declaration, verified against the chain",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, err := trainReadRef(args[0])
+			ref, err := readRef(args[0])
 			if err != nil {
 				return err
 			}
@@ -193,13 +182,35 @@ func trainShowCmd(f *clientFlags) *cobra.Command {
 	}
 }
 
+// waitForSeed waits until the seed header of step of the run at ref
+// exists, saying on w what it waits for.
+func waitForSeed(ctx context.Context, c objects.Caller, ref objects.Ref, step uint64, w io.Writer) error {
+	run, _, err := objects.GetRun(ctx, c, ref)
+	if err != nil {
+		return err
+	}
+	h, err := run.StepSeedHeight(step)
+	if err != nil {
+		return err
+	}
+	var head api.ExtendedHeader
+	if err := c.Call(ctx, "header.LocalHead", &head); err == nil && head.Tessera != nil && head.Tessera.Height < h {
+		fmt.Fprintf(w, "waiting for the seed header of step %d at height %d (head %d)\n", step, h, head.Tessera.Height)
+	}
+	if err := c.Call(ctx, "header.WaitForHeight", nil, h); err != nil {
+		return fmt.Errorf("waiting for the seed header %d: %w", h, err)
+	}
+	return nil
+}
+
 func trainAssignCmd(f *clientFlags) *cobra.Command {
-	return &cobra.Command{
+	var wait bool
+	cmd := &cobra.Command{
 		Use:   "assign RUN.json STEP WORKER",
 		Short: "Print the pages WORKER (index or hex public key) trains on at STEP, with their manifest entries",
 		Args:  cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, err := trainReadRef(args[0])
+			ref, err := readRef(args[0])
 			if err != nil {
 				return err
 			}
@@ -212,6 +223,11 @@ func trainAssignCmd(f *clientFlags) *cobra.Command {
 				return err
 			}
 			defer done()
+			if wait {
+				if err := waitForSeed(ctx, c, ref, step, cmd.ErrOrStderr()); err != nil {
+					return err
+				}
+			}
 			a, err := objects.Assign(ctx, c, ref, step, args[2])
 			if err != nil {
 				return err
@@ -219,6 +235,8 @@ func trainAssignCmd(f *clientFlags) *cobra.Command {
 			return printJSON(cmd.OutOrStdout(), a)
 		},
 	}
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait (up to --timeout) for the step's seed header instead of failing")
+	return cmd
 }
 
 func trainProveCmd(f *clientFlags) *cobra.Command {
@@ -226,14 +244,14 @@ func trainProveCmd(f *clientFlags) *cobra.Command {
 		runPath, home, samplesPath, lossesPath, parentS, out string
 		fedPaths                                             []string
 		step                                                 uint64
-		full, post                                           bool
+		full, post, wait                                     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "prove --run RUN.json --step S",
 		Short: "Build the signed training-data proof of the --home key's worker for a step; writes the proof (binary) and prints a JSON summary",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ref, err := trainReadRef(runPath)
+			ref, err := readRef(runPath)
 			if err != nil {
 				return fmt.Errorf("--run: %w", err)
 			}
@@ -288,6 +306,11 @@ func trainProveCmd(f *clientFlags) *cobra.Command {
 				return err
 			}
 			defer done()
+			if wait {
+				if err := waitForSeed(ctx, c, ref, step, cmd.ErrOrStderr()); err != nil {
+					return err
+				}
+			}
 			p, err := objects.ProveTraining(ctx, c, ref, o)
 			if err != nil {
 				return err
@@ -325,6 +348,7 @@ func trainProveCmd(f *clientFlags) *cobra.Command {
 	fl.StringVar(&parentS, "parent", "", "parent checkpoint ID (hex)")
 	fl.BoolVar(&full, "full", false, "attach each page blob's commitment proof to its block's data root")
 	fl.BoolVar(&post, "post", false, "post the proof in the run's training-proofs namespace")
+	fl.BoolVar(&wait, "wait", false, "wait (up to --timeout) for the step's seed header instead of failing")
 	fl.StringVar(&out, "out", "proof.bin", "where to write the proof")
 	_ = cmd.MarkFlagRequired("run")
 	_ = cmd.MarkFlagRequired("step")
