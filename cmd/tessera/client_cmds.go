@@ -29,7 +29,11 @@ type clientFlags struct {
 }
 
 func (f *clientFlags) add(cmd *cobra.Command) {
-	cmd.PersistentFlags().StringVar(&f.url, "rpc", "http://127.0.0.1:26658", "node JSON-RPC URL")
+	url := os.Getenv("TESSERA_RPC")
+	if url == "" {
+		url = "http://127.0.0.1:26658"
+	}
+	cmd.PersistentFlags().StringVar(&f.url, "rpc", url, "node JSON-RPC URL (default: $TESSERA_RPC, else the local default)")
 	cmd.PersistentFlags().StringVar(&f.token, "token", os.Getenv("TESSERA_AUTH_TOKEN"), "JWT (default: $TESSERA_AUTH_TOKEN)")
 	cmd.PersistentFlags().DurationVar(&f.timeout, "timeout", 2*time.Minute, "how long to wait for the node")
 }

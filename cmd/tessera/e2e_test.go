@@ -287,47 +287,8 @@ func TestDevnetSubmitAndRead(t *testing.T) {
 	}
 	bin := tesseraBinary(t)
 	rpcAddr, metAddr := freeAddr(t), freeAddr(t)
-	out := &syncBuffer{}
-	cmd := exec.Command(bin, "devnet", "--demo", "--block-interval", "200ms", "--rpc.addr", rpcAddr, "--metrics.addr", metAddr)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{cmd: cmd, logs: out, done: make(chan struct{})}
-	go func() { p.err = cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	var admin string
-	deadline := time.Now().Add(60 * time.Second)
-	for admin == "" && time.Now().Before(deadline) {
-		lines := strings.Split(out.String(), "\n")
-		for i, l := range lines {
-			if strings.HasPrefix(l, "admin token") && i+1 < len(lines) && strings.Count(lines[i+1], ".") == 2 {
-				admin = strings.TrimSpace(lines[i+1])
-			}
-		}
-		select {
-		case <-p.done:
-			t.Fatalf("devnet exited: %v\n%s", p.err, out)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	if admin == "" {
-		t.Fatalf("devnet printed no admin token\n%s", out)
-	}
-	home := ""
-	for _, l := range strings.Split(out.String(), "\n") {
-		if strings.HasPrefix(l, "home:") {
-			home = strings.TrimSpace(strings.TrimPrefix(l, "home:"))
-		}
-	}
+	dn := startDevnet(t, bin, "--demo", "--block-interval", "200ms", "--rpc.addr", rpcAddr, "--metrics.addr", metAddr)
+	out, home := dn.out, dn.home
 	url := "http://" + rpcAddr
 	prodHome := filepath.Join(home, "producer")
 	write, read := token(t, bin, prodHome, "write"), token(t, bin, prodHome, "read")
