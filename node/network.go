@@ -274,6 +274,24 @@ func (s *storeSource) Headers(from, to uint64) ([]*header.Header, error) {
 	return hs, nil
 }
 
+// LocateBlob finds a blob of a stored square through the store's blob
+// index, for the commitment proof protocol (exchange.BlobLocator).
+func (s *storeSource) LocateBlob(height uint64, ns share.Namespace, c blob.Commitment) (int, int, error) {
+	entries, err := s.n.st.BlobsByNamespace(ns.Array(), height)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return 0, 0, fmt.Errorf("%w: %w", exchange.ErrNotFound, err)
+		}
+		return 0, 0, err
+	}
+	for _, e := range entries {
+		if bytes.Equal(e.Commitment[:], c) {
+			return int(e.ShareStart), int(e.ShareCount), nil
+		}
+	}
+	return 0, 0, fmt.Errorf("%w: no blob with commitment %x in namespace %s at height %d", exchange.ErrNotFound, []byte(c), ns, height)
+}
+
 // sampleSource serves a light node's headers and the samples it verified.
 type sampleSource struct{ n *Node }
 
@@ -470,7 +488,9 @@ func (r *records) Get(key []byte) ([]byte, error) {
 
 func (r *records) Put(key, value []byte) error { return r.st.PutRecord(r.bucket, key, value) }
 
-// remote reads namespace data from full peers for a light node's blob API.
+// remote reads verified namespace data and commitment proofs from full
+// peers for a light node's blob API. It tries the peers in turn and
+// reports every peer whose answer fails verification as bad.
 type remote struct{ nw *network }
 
 func (r *remote) NamespaceData(ctx context.Context, height uint64, ns share.Namespace) (blob.NamespaceData, error) {
@@ -484,9 +504,44 @@ func (r *remote) NamespaceData(ctx context.Context, height uint64, ns share.Name
 		if err == nil {
 			return res.Data, nil
 		}
+		r.report(p, err)
 		last = err
+		if ctx.Err() != nil {
+			break
+		}
 	}
 	return nil, last
+}
+
+// CommitmentProof asks the peers in turn for the commitment proof of the
+// blob with commitment c in namespace ns at height; the exchange client
+// verifies each against the stored header's data root before returning
+// it.
+func (r *remote) CommitmentProof(ctx context.Context, height uint64, ns share.Namespace, c blob.Commitment) (*blob.CommitmentProof, error) {
+	h, err := r.nw.n.st.HeaderByHeight(height)
+	if err != nil {
+		return nil, err
+	}
+	var last error = errors.New("no peers")
+	for _, p := range r.nw.peers() {
+		cp, err := r.nw.client.CommitmentProof(ctx, p, h, ns, c)
+		if err == nil {
+			return cp, nil
+		}
+		r.report(p, err)
+		last = err
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, fmt.Errorf("commitment proof of %x in namespace %s at height %d: %w", []byte(c), ns, height, last)
+}
+
+// report scores a peer down when err says it sent a bad answer.
+func (r *remote) report(p peer.ID, err error) {
+	if exchange.IsBadPeer(err) {
+		r.nw.host.Pool().Report(p, false)
+	}
 }
 
 // rebuild gathers rows and samples of the block at h from every peer (each

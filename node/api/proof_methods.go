@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/tessera-da/tessera/blob"
 	"github.com/tessera-da/tessera/node/rpc"
@@ -69,13 +70,41 @@ func (s *Service) BlobIncluded(_ context.Context, height uint64, ns share.Namesp
 }
 
 // BlobGetCommitmentProof returns a proof of the blob's commitment that
-// verifies against the header's data root alone.
-func (s *Service) BlobGetCommitmentProof(_ context.Context, height uint64, ns share.Namespace, c blob.Commitment) (*blob.CommitmentProof, error) {
+// verifies against the header's data root alone. A node without squares
+// (s.Remote set: a light node) asks full peers for it and checks it
+// against its own header's data root before returning it.
+func (s *Service) BlobGetCommitmentProof(ctx context.Context, height uint64, ns share.Namespace, c blob.Commitment) (*blob.CommitmentProof, error) {
+	if s.Remote != nil {
+		return s.remoteCommitmentProof(ctx, height, ns, c)
+	}
 	b, sq, err := s.findBlob(height, ns, c)
 	if err != nil {
 		return nil, err
 	}
 	return blob.ProveCommitment(sq.EDS, sq.DAH, odsStart(b.Index(), sq.EDS.ODSWidth()), b.ShareCount())
+}
+
+// remoteCommitmentProof fetches a commitment proof from full peers and
+// verifies it against the stored header's data root.
+func (s *Service) remoteCommitmentProof(ctx context.Context, height uint64, ns share.Namespace, c blob.Commitment) (*blob.CommitmentProof, error) {
+	if err := s.checkHeight(height); err != nil {
+		return nil, err
+	}
+	if len(c) != blob.CommitmentSize {
+		return nil, fmt.Errorf("%w: commitment of %d bytes, want %d", blob.ErrInvalidRequest, len(c), blob.CommitmentSize)
+	}
+	h, err := s.Store.HeaderByHeight(height)
+	if err != nil {
+		return nil, mapNotFound(err, fmt.Errorf("%w: height %d", ErrHeightMissing, height))
+	}
+	cp, err := s.Remote.CommitmentProof(ctx, height, ns, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := cp.Verify(h.DataRoot[:], ns, c); err != nil {
+		return nil, fmt.Errorf("commitment proof from peers at height %d: %w", height, err)
+	}
+	return cp, nil
 }
 
 // ShareGetNamespaceData returns the shares of ns in every row whose root

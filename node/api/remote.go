@@ -8,10 +8,16 @@ import (
 	"github.com/tessera-da/tessera/share"
 )
 
-// Remote fetches a namespace's data of one block from full peers, verified
-// against the block's data root (light nodes hold no squares).
+// Remote fetches data of one block from full peers, verified against the
+// block's data root (light nodes hold no squares).
 type Remote interface {
+	// NamespaceData returns the namespace's data in every row that covers
+	// it, each row verified against its root and the roots against the
+	// data root.
 	NamespaceData(ctx context.Context, height uint64, ns share.Namespace) (blob.NamespaceData, error)
+	// CommitmentProof returns the commitment proof of the blob with
+	// commitment c in namespace ns, verified against the data root.
+	CommitmentProof(ctx context.Context, height uint64, ns share.Namespace, c blob.Commitment) (*blob.CommitmentProof, error)
 }
 
 // remoteBlobs returns the blobs of ns at height read from verified

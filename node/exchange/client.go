@@ -30,7 +30,8 @@ type ClientOptions struct {
 	// Timeout bounds a samples or headers request, stream opening
 	// included, when the context has no earlier deadline.
 	Timeout time.Duration
-	// BulkTimeout bounds a row, namespace data or ODS request likewise.
+	// BulkTimeout bounds a row, namespace data, ODS or commitment proof
+	// request likewise.
 	BulkTimeout time.Duration
 	// HedgeAfter is how long SampleFromAny waits for a peer's batch before
 	// asking another peer for the same coordinates as well.
@@ -580,4 +581,65 @@ func (c *Client) Headers(ctx context.Context, p peer.ID, from, to uint64) ([]*he
 		return nil
 	})
 	return out, err
+}
+
+// CommitmentProof asks p for the commitment proof of the blob with share
+// commitment com in namespace ns of hdr's block and returns it once it
+// verifies against hdr's data root (blob.CommitmentProof.Verify) and is
+// for hdr's square width. A proof that does not verify is a bad response
+// (IsBadPeer). Every error but ErrInvalidRequest is a *PeerError.
+func (c *Client) CommitmentProof(ctx context.Context, p peer.ID, hdr *header.Header, ns share.Namespace, com blob.Commitment) (*blob.CommitmentProof, error) {
+	if _, err := squareWidth(hdr); err != nil {
+		return nil, err
+	}
+	if ns.IsParity() {
+		return nil, fmt.Errorf("%w: the parity namespace holds no blobs", ErrInvalidRequest)
+	}
+	if len(com) != blob.CommitmentSize {
+		return nil, fmt.Errorf("%w: commitment of %d bytes, want %d", ErrInvalidRequest, len(com), blob.CommitmentSize)
+	}
+	req := cpRequest{height: hdr.Height, ns: ns, c: com}.appendTo(make([]byte, 0, cpRequestSize))
+	var cp *blob.CommitmentProof
+	err := c.request(ctx, p, ProtocolCommitment, msgCPRequest, req, c.opts.BulkTimeout, func(r *bufio.Reader) (err error) {
+		cp, err = readCommitmentProof(r, hdr, ns, com)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cp, nil
+}
+
+// readCommitmentProof reads a commitment proof response and verifies the
+// proof for (ns, com) against hdr's data root and square width.
+func readCommitmentProof(r *bufio.Reader, hdr *header.Header, ns share.Namespace, com blob.Commitment) (*blob.CommitmentProof, error) {
+	k := int(hdr.SquareWidth)
+	payload, err := readFrame(r, msgCPResponse, cpResponseMax(k), nil)
+	if err != nil {
+		return nil, err
+	}
+	st, cp, err := decodeCPResponse(payload)
+	if err != nil {
+		return nil, err
+	}
+	if st != statusOK {
+		return nil, st.err()
+	}
+	if err := verifyCommitmentProof(cp, hdr, ns, com); err != nil {
+		return nil, err
+	}
+	return cp, nil
+}
+
+// verifyCommitmentProof checks a received commitment proof against the
+// trusted header: it must verify against the data root and its row proofs
+// must be for a square of the header's width. Errors wrap ErrBadResponse.
+func verifyCommitmentProof(cp *blob.CommitmentProof, hdr *header.Header, ns share.Namespace, com blob.Commitment) error {
+	if err := cp.Verify(hdr.DataRoot[:], ns, com); err != nil {
+		return fmt.Errorf("%w: commitment proof: %w", ErrBadResponse, err)
+	}
+	if total := cp.RowProof().Proofs()[0].Total(); total != 4*int64(hdr.SquareWidth) {
+		return badResponse("commitment proof for a square of %d row and column roots, header says width %d", total, hdr.SquareWidth)
+	}
+	return nil
 }

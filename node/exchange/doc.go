@@ -1,6 +1,6 @@
 // Package exchange implements Tessera's request/response protocols over
 // libp2p streams: samples, rows, namespace data, whole original squares
-// (ODS) and header ranges. A Server answers them from a Source; a Client
+// (ODS), header ranges and blob commitment proofs. A Server answers them from a Source; a Client
 // asks one peer at a time and verifies every response against a trusted
 // header before returning anything; Client.SampleFromAny spreads a
 // sampling round over several peers and routes around bad or slow ones.
@@ -19,6 +19,8 @@
 //	                                      namespace's blob.RowNamespaceData of every row covering it
 //	ods      height                       the k×k original square
 //	headers  from, to (≤ 256 heights)     the compact headers [from, to] the server holds, from `from` on
+//	cp       height, namespace, commitment  the blob's blob.CommitmentProof (what blob.GetCommitmentProof
+//	                                      returns on a full node), so light nodes can prove blobs
 //
 // # Framing
 //
@@ -26,7 +28,7 @@
 // prefix of at most 5 bytes and n ≥ 1. payload[0] is the message type,
 // which also names the format version (high nibble: protocol; 0x11/0x12
 // samples, 0x21/0x22 row, 0x31/0x32/0x33 nd, 0x41/0x42/0x43 ods,
-// 0x51/0x52 headers). Integers are big-endian. A response head starts with
+// 0x51/0x52 headers, 0x61/0x62 cp). Integers are big-endian. A response head starts with
 // a status byte (0 ok, 1 not found, 2 bad request, 3 busy, 4 internal);
 // a head with another status than ok carries nothing else.
 //
@@ -43,6 +45,8 @@
 //	ods data          0x43 ‖ k² shares (512 each), row-major
 //	headers request   0x51 ‖ from u64 ‖ to u64
 //	headers response  0x52 ‖ status ‖ [n u16 ‖ n × (len u16 ‖ header.MarshalBinary)]
+//	cp request        0x61 ‖ height u64 ‖ namespace (29) ‖ commitment (32)
+//	cp response       0x62 ‖ status ‖ [blob.CommitmentProof JSON (celestia-node's shape)]
 //
 // The nd response is the head and then one nd row frame per row of the
 // head's range whose root covers the namespace, in order. The ods response
@@ -67,12 +71,16 @@
 //	ods data           exactly 1 + k²·512, read straight into a      134,217,729
 //	                   buffer sized from the header's k
 //	headers response   4 + n·(2 + header.MaxEncodedSize), n ≤ 256    63,492
+//	cp response        2 + 512 + 4096·123 + k·(per-row JSON of one    2,405,378
+//	                   NMT range proof, its row root and the root's
+//	                   merkle proof), at most MaxCommitmentProofSize
+//	                   (4 MiB)
 //
 // # Deadlines and limits
 //
 // Every stream has deadlines. Server: ServerOptions.ReadTimeout (5 s) to
 // receive the request, then WriteTimeout (10 s: samples, headers) or
-// BulkWriteTimeout (2 min: row, nd, ods) to send the answer. Client: the
+// BulkWriteTimeout (2 min: row, nd, ods, cp) to send the answer. Client: the
 // earlier of the context's deadline and ClientOptions.Timeout (10 s) or
 // BulkTimeout (2 min), stream opening included; cancelling the context
 // resets the stream. A server answers at most MaxStreams requests at once
@@ -111,6 +119,16 @@
 //     extended square and the DAH).
 //   - headers: the client decodes them and checks that their heights run
 //     from `from` on; the caller verifies signatures and the chain.
+//   - cp: the client decodes the proof (blob.NewCommitmentProof's shape
+//     checks) and verifies it with blob.CommitmentProof.Verify against the
+//     header's data root, the namespace and the commitment it asked for,
+//     and checks that its row proofs are for the header's square width; a
+//     proof that fails is a bad response. The server finds the blob through
+//     the Source's BlobLocator when it has one (a full node's blob index),
+//     else by parsing the namespace's shares in the square and computing
+//     their commitments, then proves it with blob.ProveCommitment and
+//     answers "internal error" rather than a proof of another blob if the
+//     index was wrong.
 //
 // # Errors
 //

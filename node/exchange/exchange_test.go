@@ -23,7 +23,7 @@ func TestProtocolIDs(t *testing.T) {
 		t.Fatalf("ProtocolID = %s", got)
 	}
 	ids := Protocols("c")
-	if len(ids) != 5 || ids[4] != "/tessera/c/headers/v1" {
+	if len(ids) != 6 || ids[4] != "/tessera/c/headers/v1" || ids[5] != "/tessera/c/cp/v1" {
 		t.Fatalf("Protocols = %v", ids)
 	}
 	for _, bad := range []string{"", "a/b", "a b", string(make([]byte, header.MaxChainIDSize+1))} {
@@ -409,6 +409,8 @@ func TestCaps(t *testing.T) {
 		{"nd row at k=512", ndRowMax(512), 278405},
 		{"ods data at k=512", odsDataSize(512), 134217729},
 		{"headers response", headersResponseMax(MaxHeadersPerRequest), 63492},
+		{"cp request", cpRequestSize, 70},
+		{"cp response at k=512", cpResponseMax(512), 2405378},
 		{"largest frame fits the length prefix", odsDataSize(MaxODSWidth), min(odsDataSize(MaxODSWidth), 1<<(7*maxVarintLen)-1)},
 	} {
 		if c.got != c.want {

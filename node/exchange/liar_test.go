@@ -29,7 +29,7 @@ var stall lie = func([]byte) []byte { return nil }
 // requestTypes maps protocol names to their request message types.
 var requestTypes = map[string]byte{
 	ProtocolSamples: msgSamplesRequest, ProtocolRow: msgRowRequest, ProtocolNamespace: msgNDRequest,
-	ProtocolODS: msgODSRequest, ProtocolHeaders: msgHeadersRequest,
+	ProtocolODS: msgODSRequest, ProtocolHeaders: msgHeadersRequest, ProtocolCommitment: msgCPRequest,
 }
 
 // honestResponse is what an honest server writes for a request payload.
@@ -37,7 +37,7 @@ func honestResponse(s *Server, name string, req []byte) []byte {
 	var buf bytes.Buffer
 	fns := map[string]serveFunc{
 		ProtocolSamples: s.serveSamples, ProtocolRow: s.serveRow, ProtocolNamespace: s.serveNamespace,
-		ProtocolODS: s.serveODS, ProtocolHeaders: s.serveHeaders,
+		ProtocolODS: s.serveODS, ProtocolHeaders: s.serveHeaders, ProtocolCommitment: s.serveCommitment,
 	}
 	if err := fns[name](&buf, req); err != nil {
 		panic(err)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/tessera-da/tessera/blob"
 	"github.com/tessera-da/tessera/erasure"
 	"github.com/tessera-da/tessera/nmt"
 	"github.com/tessera-da/tessera/nmt/merkle"
@@ -26,6 +27,8 @@ import (
 //	ods data          k² shares (512 each), row-major
 //	headers request   from u64 ‖ to u64                                   1 ≤ to−from+1 ≤ 256
 //	headers response  status ‖ [n u16 ‖ n × (len u16 ‖ header)]
+//	cp request        height u64 ‖ namespace (29) ‖ commitment (32)
+//	cp response       status ‖ [blob.CommitmentProof JSON]
 
 // samplesRequest asks for the samples at coords of the square at height.
 type samplesRequest struct {
@@ -331,4 +334,51 @@ func decodeHeadersResponse(p []byte, max int) (status, []*header.Header, error) 
 		return 0, nil, fmt.Errorf("%w: %d trailing bytes", errProtocol, len(p))
 	}
 	return statusOK, out, nil
+}
+
+// cpRequest asks for the commitment proof of the blob with commitment c in
+// namespace ns of the block at height.
+type cpRequest struct {
+	height uint64
+	ns     share.Namespace
+	c      blob.Commitment
+}
+
+func (m cpRequest) appendTo(b []byte) []byte {
+	b = binary.BigEndian.AppendUint64(b, m.height)
+	b = append(b, m.ns.Bytes()...)
+	return append(b, m.c...)
+}
+
+func decodeCPRequest(p []byte) (cpRequest, error) {
+	if len(p) != cpRequestSize-1 {
+		return cpRequest{}, fmt.Errorf("%w: commitment proof request of %d bytes", errProtocol, len(p))
+	}
+	ns, err := share.NewNamespaceFromBytes(p[8 : 8+share.NamespaceSize])
+	if err != nil {
+		return cpRequest{}, fmt.Errorf("%w: %w", errProtocol, err)
+	}
+	if ns.IsParity() {
+		return cpRequest{}, fmt.Errorf("%w: the parity namespace holds no blobs", errProtocol)
+	}
+	c := blob.Commitment(append([]byte(nil), p[8+share.NamespaceSize:]...))
+	return cpRequest{height: binary.BigEndian.Uint64(p), ns: ns, c: c}, nil
+}
+
+// decodeCPResponse decodes a commitment proof response: the status and,
+// when ok, a well-formed (blob.NewCommitmentProof) but unverified proof.
+// The caller has bounded p's size.
+func decodeCPResponse(p []byte) (status, *blob.CommitmentProof, error) {
+	st, p, err := decodeStatus(p)
+	if err != nil || st != statusOK {
+		return st, nil, err
+	}
+	if len(p) == 0 {
+		return 0, nil, fmt.Errorf("%w: commitment proof response without a proof", errProtocol)
+	}
+	cp := new(blob.CommitmentProof)
+	if err := cp.UnmarshalJSON(p); err != nil {
+		return 0, nil, fmt.Errorf("%w: commitment proof: %w", errProtocol, err)
+	}
+	return statusOK, cp, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/protocol"
 
+	"github.com/tessera-da/tessera/blob"
 	"github.com/tessera-da/tessera/erasure"
 	"github.com/tessera-da/tessera/nmt"
 	"github.com/tessera-da/tessera/nmt/merkle"
@@ -16,15 +17,16 @@ import (
 
 // Protocol names; the protocol ID is /tessera/<chain-id>/<name>/v1.
 const (
-	ProtocolSamples   = "samples"
-	ProtocolRow       = "row"
-	ProtocolNamespace = "nd"
-	ProtocolODS       = "ods"
-	ProtocolHeaders   = "headers"
+	ProtocolSamples    = "samples"
+	ProtocolRow        = "row"
+	ProtocolNamespace  = "nd"
+	ProtocolODS        = "ods"
+	ProtocolHeaders    = "headers"
+	ProtocolCommitment = "cp"
 )
 
 // protocolNames lists every protocol the Server registers.
-var protocolNames = [...]string{ProtocolSamples, ProtocolRow, ProtocolNamespace, ProtocolODS, ProtocolHeaders}
+var protocolNames = [...]string{ProtocolSamples, ProtocolRow, ProtocolNamespace, ProtocolODS, ProtocolHeaders, ProtocolCommitment}
 
 // Limits of the protocols. Everything a peer sends is checked against them
 // before memory is allocated for it.
@@ -38,6 +40,9 @@ const (
 	// MaxODSWidth is the largest original square width served (shares per
 	// row, k).
 	MaxODSWidth = erasure.MaxODSWidth
+	// MaxCommitmentProofSize bounds a commitment proof response frame
+	// whatever the square (bytes).
+	MaxCommitmentProofSize = 4 << 20
 	// maxVarintLen bounds the length prefix of a frame (bytes); every
 	// frame is shorter than 2^35 bytes.
 	maxVarintLen = 5
@@ -83,6 +88,8 @@ const (
 	msgODSData         byte = 0x43
 	msgHeadersRequest  byte = 0x51
 	msgHeadersResponse byte = 0x52
+	msgCPRequest       byte = 0x61
+	msgCPResponse      byte = 0x62
 )
 
 // status is the second byte of every response head.
@@ -120,6 +127,7 @@ const (
 	ndRequestSize      = 1 + 8 + share.NamespaceSize
 	odsRequestSize     = 1 + 8
 	headersRequestSize = 1 + 8 + 8
+	cpRequestSize      = 1 + 8 + share.NamespaceSize + blob.CommitmentSize
 	maxRequestSize     = samplesRequestBase + 4*MaxSamplesPerRequest
 )
 
@@ -149,6 +157,29 @@ const odsHeadSize = 1 + 1 + 2
 func odsDataSize(k int) int { return 1 + k*k*erasure.ShareSize }
 
 func headersResponseMax(n int) int { return 1 + 1 + 2 + n*(2+header.MaxEncodedSize) }
+
+// JSON sizes of the parts of a blob.CommitmentProof, generous: base64 of a
+// node or hash with its quotes and comma, and the keys and integers around
+// an NMT proof, a merkle proof and the whole proof (bytes).
+const (
+	jsonNodeSize   = (nmt.NodeSize+2)/3*4 + 3
+	jsonHashSize   = (merkle.HashSize+2)/3*4 + 3
+	jsonNMTProof   = 160
+	jsonMerkleBase = 160
+	jsonCPBase     = 512
+)
+
+// cpResponseMax bounds a commitment proof response for a square of ODS
+// width k (bytes): the status and a blob.CommitmentProof in JSON with at
+// most blob.MaxSubtreeRoots subtree roots and, per original row the blob
+// spans (at most k), one NMT range proof in a row of 2k leaves (at most
+// 2·log2(2k) nodes, leaf hash included), its row root and the root's
+// merkle proof among the 4k roots. It is also at most
+// MaxCommitmentProofSize.
+func cpResponseMax(k int) int {
+	perRow := jsonNMTProof + (2*log2(2*k)+2)*jsonNodeSize + jsonNodeSize + jsonMerkleBase + (log2(4*k)+1)*jsonHashSize
+	return min(1+1+jsonCPBase+blob.MaxSubtreeRoots*jsonNodeSize+k*perRow, MaxCommitmentProofSize)
+}
 
 // Coord is a cell of the extended square: Row and Col in [0, 2k).
 type Coord struct {

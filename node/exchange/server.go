@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -18,7 +19,9 @@ import (
 	"github.com/tessera-da/tessera/blob"
 	"github.com/tessera-da/tessera/erasure"
 	"github.com/tessera-da/tessera/nmt"
+	"github.com/tessera-da/tessera/nmt/merkle"
 	"github.com/tessera-da/tessera/node/header"
+	"github.com/tessera-da/tessera/share"
 )
 
 // Source supplies the data a Server serves. It must be safe for concurrent
@@ -48,6 +51,17 @@ type SampleSource interface {
 	Sample(height uint64, row, col int) (*erasure.Sample, error)
 }
 
+// BlobLocator is implemented by a Source that indexes the blobs of the
+// squares it holds. The server then finds the blob a commitment proof
+// request names through it; otherwise it scans the namespace's shares in
+// the square and computes their blobs' commitments.
+type BlobLocator interface {
+	// LocateBlob returns the original-square index (row·k + col) of the
+	// first share of the blob with commitment c in namespace ns at height,
+	// and its share count, or an error wrapping ErrNotFound.
+	LocateBlob(height uint64, ns share.Namespace, c blob.Commitment) (start, shareCount int, err error)
+}
+
 // ServerOptions configures a Server. Every field must be set; start from
 // DefaultServerOptions.
 type ServerOptions struct {
@@ -55,8 +69,8 @@ type ServerOptions struct {
 	ReadTimeout time.Duration
 	// WriteTimeout bounds the time to send a samples or headers response.
 	WriteTimeout time.Duration
-	// BulkWriteTimeout bounds the time to send a row, namespace data or
-	// ODS response.
+	// BulkWriteTimeout bounds the time to send a row, namespace data,
+	// ODS or commitment proof response.
 	BulkWriteTimeout time.Duration
 	// MaxStreams bounds the requests answered at once (requests); more
 	// are answered "busy".
@@ -131,6 +145,7 @@ func NewServer(h host.Host, chainID string, src Source, opts ServerOptions) (*Se
 	s.handle(ProtocolNamespace, msgNDRequest, msgNDHead, ndRequestSize, bulk, s.serveNamespace)
 	s.handle(ProtocolODS, msgODSRequest, msgODSHead, odsRequestSize, bulk, s.serveODS)
 	s.handle(ProtocolHeaders, msgHeadersRequest, msgHeadersResponse, headersRequestSize, small, s.serveHeaders)
+	s.handle(ProtocolCommitment, msgCPRequest, msgCPResponse, cpRequestSize, bulk, s.serveCommitment)
 	return s, nil
 }
 
@@ -515,6 +530,105 @@ func (s *Server) headersFrame(buf []byte, m headersRequest) []byte {
 		buf = append(buf, enc...)
 	}
 	return finishFrame(buf)
+}
+
+func (s *Server) serveCommitment(w io.Writer, p []byte) error {
+	m, err := decodeCPRequest(p)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(s.commitmentFrame(m))
+	return err
+}
+
+// commitmentFrame builds the response frame to a commitment proof
+// request: the proof blob.ProveCommitment builds from the square, checked
+// to commit to the requested commitment in the requested namespace.
+func (s *Server) commitmentFrame(m cpRequest) []byte {
+	eds, dah, st := s.square(m.height)
+	if st != statusOK {
+		return statusFrame(nil, msgCPResponse, st)
+	}
+	var (
+		start, n int
+		err      error
+	)
+	if bl, ok := s.src.(BlobLocator); ok {
+		start, n, err = bl.LocateBlob(m.height, m.ns, m.c)
+	} else {
+		start, n, err = scanBlob(eds, dah, m.ns, m.c)
+	}
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return statusFrame(nil, msgCPResponse, statusNotFound)
+	case err != nil:
+		return statusFrame(nil, msgCPResponse, statusInternal)
+	}
+	cp, err := blob.ProveCommitment(eds, dah, start, n)
+	if err != nil || cp.Namespace() != m.ns || !bytes.Equal(merkle.ComputeRoot(cp.SubtreeRoots()), m.c) {
+		// The index points at something else than the blob asked for.
+		return statusFrame(nil, msgCPResponse, statusInternal)
+	}
+	enc, err := cp.MarshalJSON()
+	if err != nil || 1+1+len(enc) > cpResponseMax(eds.ODSWidth()) {
+		return statusFrame(nil, msgCPResponse, statusInternal)
+	}
+	f := make([]byte, 0, maxVarintLen+2+len(enc))
+	f = append(beginFrame(f, msgCPResponse), byte(statusOK))
+	return finishFrame(append(f, enc...))
+}
+
+// scanBlob finds the blob with commitment c among the blobs of namespace
+// ns in the original square of eds: it reads the namespace's contiguous
+// run of shares (in the rows whose roots cover ns), parses the blobs in it
+// and computes their commitments. It returns the blob's first share index
+// in the original square and its share count, or ErrNotFound.
+func scanBlob(eds *erasure.ExtendedSquare, dah *erasure.DAH, ns share.Namespace, c blob.Commitment) (start, shareCount int, err error) {
+	k := eds.ODSWidth()
+	nsb := ns.Bytes()
+	first := -1
+	var shares []share.Share
+collect:
+	for _, r := range blob.RowsWithNamespace(dah, ns) {
+		if r >= k {
+			break
+		}
+		row := eds.RowBytes(r)
+		for col := range k {
+			cell := row[col*erasure.ShareSize : (col+1)*erasure.ShareSize]
+			if !bytes.Equal(cell[:share.NamespaceSize], nsb) {
+				continue
+			}
+			idx := r*k + col
+			if first >= 0 && idx != first+len(shares) {
+				break collect // the namespace's run ended
+			}
+			sh, err := share.NewShare(cell)
+			if err != nil {
+				break collect
+			}
+			if first < 0 {
+				first = idx
+			}
+			shares = append(shares, sh)
+		}
+	}
+	for i := 0; i < len(shares); {
+		if !shares[i].IsSequenceStart() || shares[i].IsPadding() {
+			i++
+			continue
+		}
+		b, n, err := share.ParseBlob(shares[i:])
+		if err != nil {
+			i++
+			continue
+		}
+		if got, err := blob.ComputeCommitment(b, share.SubtreeRootThreshold); err == nil && bytes.Equal(got, c) {
+			return first + i, n, nil
+		}
+		i += n
+	}
+	return 0, 0, fmt.Errorf("%w: no blob with commitment %x in namespace %s", ErrNotFound, []byte(c), ns)
 }
 
 // protocolIDs of a server, for tests.

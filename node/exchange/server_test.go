@@ -87,6 +87,12 @@ func TestMalformedRequestsResetStream(t *testing.T) {
 		{ProtocolHeaders, "backwards", frame(cat([]byte{msgHeadersRequest}, u64(5), u64(4))...)},
 		{ProtocolHeaders, "too many", frame(cat([]byte{msgHeadersRequest}, u64(1), u64(MaxHeadersPerRequest+1))...)},
 		{ProtocolHeaders, "huge range", frame(cat([]byte{msgHeadersRequest}, u64(1), u64(1<<63))...)},
+		{ProtocolCommitment, "short", frame(cat([]byte{msgCPRequest}, u64(1), parity)...)},
+		{ProtocolCommitment, "long", frame(cat([]byte{msgCPRequest}, u64(1), parity, make([]byte, 33))...)},
+		{ProtocolCommitment, "parity namespace", frame(cat([]byte{msgCPRequest}, u64(1), parity, make([]byte, 32))...)},
+		{ProtocolCommitment, "invalid namespace", frame(cat([]byte{msgCPRequest}, u64(1), badVersion, make([]byte, 32))...)},
+		{ProtocolCommitment, "wrong type", frame(cat([]byte{msgNDRequest}, u64(1), parity[:1], make([]byte, 60))...)},
+		{ProtocolCommitment, "huge length", binary.AppendUvarint(nil, 1<<33)},
 	}
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
