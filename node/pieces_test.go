@@ -26,13 +26,7 @@ import (
 // pages' heights and fetches them over bitswap while pinning. Pin methods on the light node fail.
 // A peer serving other bytes under a piece's CID never gets them returned.
 func TestDatasetFromTwoPinners(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs four libp2p nodes; skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	ln := startPinNet(t, ctx, "pieces-test", 2, 64)
-	defer func() { cancel(); _ = ln.Wait() }()
+	ctx, ln := pinNetTest(t, "four libp2p nodes", "pieces-test", 2, 64)
 	full1, full2 := ln.Nodes[1], ln.Nodes[2]
 
 	const pages = 24

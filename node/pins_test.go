@@ -43,6 +43,21 @@ func startPinNet(t testing.TB, ctx context.Context, chain string, full, maxSquar
 	return ln
 }
 
+// pinNetTest starts the net of a pinning test that runs what (skipped with
+// -short, naming it), bounded by 90 s: startPinNet's nodes, stopped when
+// the test ends. The context carries the bound.
+func pinNetTest(t *testing.T, what, chain string, full, maxSquare int) (context.Context, *LocalNet) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("runs %s; skipped with -short", what)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	ln := startPinNet(t, ctx, chain, full, maxSquare)
+	t.Cleanup(func() { cancel(); _ = ln.Wait() })
+	return ctx, ln
+}
+
 // dialNode returns an RPC client of n with perm.
 func dialNode(t testing.TB, ctx context.Context, ln *LocalNet, n *Node, perm rpc.Perm) *rpc.Client {
 	t.Helper()
@@ -174,13 +189,7 @@ func submitBlob(t testing.TB, ctx context.Context, ln *LocalNet, ns share.Namesp
 // without pins; pins, progress and serving survive a restart, which
 // completes an interrupted copy.
 func TestPins(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs two libp2p nodes; skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	ln := startPinNet(t, ctx, "pin-test", 1, 32)
-	defer func() { cancel(); _ = ln.Wait() }()
+	ctx, ln := pinNetTest(t, "two libp2p nodes", "pin-test", 1, 32)
 	prod, full := ln.Nodes[0], ln.Nodes[1]
 
 	ds := publish(t, ctx, ln, "pin-test-dataset", 10*32<<10+123, 32<<10)

@@ -28,15 +28,17 @@ var (
 
 // Limits of a checkpoint record, checked before anything is allocated.
 const (
-	CheckpointVersion      = 1       // encoding version
-	MaxCheckpointSize      = 8 << 20 // bytes of an encoded record
-	MaxStepRanges          = 4096    // data step ranges in the lineage
-	MaxCheckpointProofs    = 1 << 14 // training-proof IDs in the lineage
-	MaxFormatLen           = 64      // bytes of the format name
-	FormatSafetensors      = "safetensors"
-	maxDTypeLen            = 16 // bytes of a dtype name
-	checkpointSigningIntro = "tessera/dataset/checkpoint/v1\x00"
+	CheckpointVersion   = 1       // encoding version
+	MaxCheckpointSize   = 8 << 20 // bytes of an encoded record
+	MaxStepRanges       = 4096    // data step ranges in the lineage
+	MaxCheckpointProofs = 1 << 14 // training-proof IDs in the lineage
+	MaxFormatLen        = 64      // bytes of the format name
+	FormatSafetensors   = "safetensors"
+	maxDTypeLen         = 16 // bytes of a dtype name
 )
+
+// checkpointSigner signs checkpoint records.
+var checkpointSigner = signer{record: "checkpoint", context: "tessera/dataset/checkpoint/v1\x00", sentinel: ErrInvalidCheckpointSignature}
 
 // checkpointMagic starts every encoded checkpoint record.
 var checkpointMagic = [4]byte{'T', 'S', 'C', 'K'}
@@ -208,18 +210,7 @@ func (c *Checkpoint) Validate() error {
 			return fmt.Errorf("%w: proof IDs %d and %d not strictly increasing", ErrInvalidCheckpoint, i-1, i)
 		}
 	}
-	if len(c.PublisherKey) != ed25519.PublicKeySize {
-		return fmt.Errorf("%w: publisher key is %d bytes", ErrInvalidCheckpoint, len(c.PublisherKey))
-	}
-	if c.Signature != nil && len(c.Signature) != ed25519.SignatureSize {
-		return fmt.Errorf("%w: signature is %d bytes", ErrInvalidCheckpoint, len(c.Signature))
-	}
-	return nil
-}
-
-func appendStr(b []byte, s string) []byte {
-	b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
-	return append(b, s...)
+	return checkSigner(ErrInvalidCheckpoint, "publisher key", c.PublisherKey, c.Signature)
 }
 
 // appendBody appends the signed part of the encoding (c must be valid):
@@ -233,8 +224,7 @@ func appendStr(b []byte, s string) []byte {
 //
 // where str is BE32 length ‖ UTF-8 bytes.
 func (c *Checkpoint) appendBody(b []byte) []byte {
-	b = append(b, checkpointMagic[:]...)
-	b = append(b, CheckpointVersion)
+	b = appendHeader(b, checkpointMagic, CheckpointVersion)
 	b = append(b, c.RunID[:]...)
 	b = binary.BigEndian.AppendUint64(b, c.Step)
 	b = append(b, c.Parent[:]...)
@@ -263,55 +253,27 @@ func (c *Checkpoint) appendBody(b []byte) []byte {
 
 // ID returns the record's content address: SHA-256 of the encoding without
 // the signature. It fails when the record is invalid.
-func (c *Checkpoint) ID() (ID, error) {
-	if err := c.Validate(); err != nil {
-		return ID{}, err
-	}
-	return sha256.Sum256(c.appendBody(nil)), nil
-}
+func (c *Checkpoint) ID() (ID, error) { return recordID(c.Validate, c.appendBody) }
+
+// id is ID as the signer takes it.
+func (c *Checkpoint) id() ([32]byte, error) { return c.ID() }
 
 // MarshalBinary returns the canonical encoding: the body (see ID) followed
 // by the 64-byte signature. It fails when the record is invalid or unsigned.
 func (c *Checkpoint) MarshalBinary() ([]byte, error) {
-	if err := c.Validate(); err != nil {
-		return nil, err
-	}
-	if c.Signature == nil {
-		return nil, fmt.Errorf("%w: unsigned", ErrInvalidCheckpointSignature)
-	}
-	return append(c.appendBody(nil), c.Signature...), nil
+	return checkpointSigner.marshal(c.Validate, c.appendBody, c.Signature)
 }
 
 // Sign sets the publisher key to priv's public key and signs the record's
 // ID with a domain-separation prefix.
 func (c *Checkpoint) Sign(priv ed25519.PrivateKey) error {
-	if len(priv) != ed25519.PrivateKeySize {
-		return fmt.Errorf("%w: private key is %d bytes", ErrInvalidCheckpointSignature, len(priv))
-	}
-	c.PublisherKey = priv.Public().(ed25519.PublicKey)
-	c.Signature = nil
-	id, err := c.ID()
-	if err != nil {
-		return err
-	}
-	c.Signature = ed25519.Sign(priv, append([]byte(checkpointSigningIntro), id[:]...))
-	return nil
+	return checkpointSigner.sign(priv, &c.PublisherKey, &c.Signature, c.id)
 }
 
 // Verify checks that the record is valid and signed by PublisherKey. Whether
 // that key is trusted is the caller's decision.
 func (c *Checkpoint) Verify() error {
-	id, err := c.ID()
-	if err != nil {
-		return err
-	}
-	if c.Signature == nil {
-		return fmt.Errorf("%w: unsigned", ErrInvalidCheckpointSignature)
-	}
-	if !ed25519.Verify(c.PublisherKey, append([]byte(checkpointSigningIntro), id[:]...), c.Signature) {
-		return fmt.Errorf("%w: checkpoint %x does not verify under publisher key %x", ErrInvalidCheckpointSignature, id, []byte(c.PublisherKey))
-	}
-	return nil
+	return checkpointSigner.verify(c.PublisherKey, c.Signature, c.id)
 }
 
 // Tensor returns the index entry of the named tensor.
@@ -334,11 +296,7 @@ const minTensorSize = 4 + 4 + 1 + 8 + 8 + 32
 // ≤ MaxCheckpointSize and every count against the limits and the bytes left
 // before allocating.
 func ParseCheckpoint(b []byte) (*Checkpoint, error) {
-	if len(b) > MaxCheckpointSize {
-		return nil, fmt.Errorf("%w: %d bytes, max %d", ErrInvalidCheckpoint, len(b), MaxCheckpointSize)
-	}
-	d := &reader{b: b, sentinel: ErrInvalidCheckpoint}
-	d.header(checkpointMagic, CheckpointVersion)
+	d := openRecord(b, MaxCheckpointSize, ErrInvalidCheckpoint, checkpointMagic, CheckpointVersion)
 	c := &Checkpoint{}
 	d.hash(&c.RunID, "run ID")
 	c.Step = d.u64("step")
@@ -394,27 +352,10 @@ func ParseCheckpoint(b []byte) (*Checkpoint, error) {
 			d.hash(&c.Proofs[i], "proof ID")
 		}
 	}
-	if k := d.take(ed25519.PublicKeySize, "publisher key"); k != nil {
-		c.PublisherKey = ed25519.PublicKey(bytes.Clone(k))
-	}
-	if s := d.take(ed25519.SignatureSize, "signature"); s != nil {
-		c.Signature = bytes.Clone(s)
-	}
-	d.end()
-	if d.err != nil {
-		return nil, d.err
-	}
-	if err := c.Validate(); err != nil {
+	c.PublisherKey = d.key("publisher key")
+	c.Signature = d.signature()
+	if err := d.close(c.Validate); err != nil {
 		return nil, err
 	}
 	return c, nil
-}
-
-// boundedStr reads a BE32-length-prefixed string of at most max bytes.
-func (d *reader) boundedStr(max uint32, what string) string {
-	n := d.u32(what)
-	if d.err == nil && n > max {
-		d.fail("%s is %d bytes, max %d", what, n, max)
-	}
-	return string(d.take(uint64(n), what))
 }

@@ -99,6 +99,19 @@
 // ComputeCheckpointLog turns a run's records into its lineage, flagging
 // missing parents and listing rejected records with the reason.
 //
+// # Record frame
+//
+// Manifests, runs, training proofs, checkpoints and rollbacks share one
+// frame: a 4-byte magic ‖ u8 version, the fields in a fixed order
+// (big-endian integers, BE32-length strings, BE32 counts before their
+// items), and for signed records the signer's key inside the body and the
+// 64-byte signature after it. A signed record's ID is SHA-256 of its body
+// and its signer signs a per-kind context ‖ ID, so no signature can be
+// replayed as another kind's. One reader decodes every kind: it checks the
+// size limit, magic and version first, every length against the bytes
+// left before allocating, rejects trailing bytes, then runs the kind's
+// Validate.
+//
 // # Untrusted input
 //
 // ParseManifest, ParsePageEntry, Manifest.UnmarshalJSON, Manifest.Verify,

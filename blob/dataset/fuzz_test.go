@@ -2,7 +2,6 @@ package dataset
 
 import (
 	"bytes"
-	"errors"
 	"testing"
 
 	"github.com/tessera-da/tessera/blob"
@@ -23,16 +22,9 @@ func FuzzParseManifest(f *testing.F) {
 	}
 	f.Add([]byte("TSMF\x01"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := ParseManifest(b)
-		if err != nil {
+		m, ok := parseCanonical(t, b, ParseManifest, ErrInvalidManifest)
+		if !ok {
 			return
-		}
-		enc, err := m.MarshalBinary()
-		if err != nil {
-			t.Fatalf("parsed manifest does not encode: %v", err)
-		}
-		if !bytes.Equal(enc, b) {
-			t.Fatal("accepted a non-canonical encoding")
 		}
 		_ = m.Verify()
 		if _, err := m.ComputePageRoot(); err != nil {
@@ -116,19 +108,9 @@ func FuzzParseFullTrainingProof(f *testing.F) {
 	}
 	f.Add([]byte("TSTP\x02"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		p, err := ParseTrainingProof(b)
-		if err != nil {
-			if !errors.Is(err, ErrInvalidTrainingProof) {
-				t.Fatalf("error %v does not wrap ErrInvalidTrainingProof", err)
-			}
+		p, ok := parseCanonical(t, b, ParseTrainingProof, ErrInvalidTrainingProof)
+		if !ok {
 			return
-		}
-		enc, err := p.MarshalBinary()
-		if err != nil {
-			t.Fatalf("parsed proof does not encode: %v", err)
-		}
-		if !bytes.Equal(enc, b) {
-			t.Fatal("accepted a non-canonical encoding")
 		}
 		if ff.verifyFull(p) == nil && !honest[string(b)] {
 			t.Fatal("a non-honest full proof verifies")

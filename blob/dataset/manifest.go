@@ -1,7 +1,6 @@
 package dataset
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
@@ -30,9 +29,10 @@ const (
 // manifestMagic starts every encoded manifest.
 var manifestMagic = [4]byte{'T', 'S', 'M', 'F'}
 
-// signingContext is prepended to the manifest ID before signing, so a
-// manifest signature can never be replayed as another Tessera signature.
-const signingContext = "tessera/dataset/manifest/v1\x00"
+// manifestSigner signs manifests; its context is prepended to the manifest
+// ID, so a manifest signature can never be replayed as another Tessera
+// signature.
+var manifestSigner = signer{record: "manifest", context: "tessera/dataset/manifest/v1\x00", sentinel: ErrInvalidSignature}
 
 // ID is a manifest's content address: SHA-256 of its canonical encoding
 // without the signature (publisher key included).
@@ -173,13 +173,7 @@ func (m *Manifest) Validate() error {
 			return fmt.Errorf("%w: holdout %d: page %d out of order or range", ErrInvalidManifest, i, h)
 		}
 	}
-	if len(m.PublisherKey) != ed25519.PublicKeySize {
-		return fmt.Errorf("%w: publisher key is %d bytes", ErrInvalidManifest, len(m.PublisherKey))
-	}
-	if m.Signature != nil && len(m.Signature) != ed25519.SignatureSize {
-		return fmt.Errorf("%w: signature is %d bytes", ErrInvalidManifest, len(m.Signature))
-	}
-	return nil
+	return checkSigner(ErrInvalidManifest, "publisher key", m.PublisherKey, m.Signature)
 }
 
 // appendBody appends the signed part of the encoding (m must be valid):
@@ -192,27 +186,22 @@ func (m *Manifest) Validate() error {
 //
 // where str is BE32 length ‖ UTF-8 bytes.
 func (m *Manifest) appendBody(b []byte) []byte {
-	str := func(b []byte, s string) []byte {
-		b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
-		return append(b, s...)
-	}
-	b = append(b, manifestMagic[:]...)
-	b = append(b, ManifestVersion)
+	b = appendHeader(b, manifestMagic, ManifestVersion)
 	b = binary.BigEndian.AppendUint64(b, m.ObjectLength)
 	b = binary.BigEndian.AppendUint64(b, m.PageSize)
-	b = str(b, m.MediaType)
-	b = str(b, m.Name)
-	b = str(b, m.Version)
+	b = appendStr(b, m.MediaType)
+	b = appendStr(b, m.Name)
+	b = appendStr(b, m.Version)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(m.Parents)))
 	for _, p := range m.Parents {
 		b = append(b, p[:]...)
 	}
-	b = str(b, m.Transform)
-	b = str(b, m.Source.URI)
-	b = str(b, m.Source.Revision)
+	b = appendStr(b, m.Transform)
+	b = appendStr(b, m.Source.URI)
+	b = appendStr(b, m.Source.Revision)
 	b = append(b, m.Source.SHA256[:]...)
-	b = str(b, m.License)
-	b = str(b, m.RecordFormat)
+	b = appendStr(b, m.License)
+	b = appendStr(b, m.RecordFormat)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(m.Holdout)))
 	for _, h := range m.Holdout {
 		b = binary.BigEndian.AppendUint64(b, h)
@@ -241,56 +230,21 @@ func (m *Manifest) MarshalBinary() ([]byte, error) {
 
 // ID returns the manifest's content address, SHA-256 of the encoding
 // without the signature. It fails when the manifest is invalid.
-func (m *Manifest) ID() (ID, error) {
-	if err := m.Validate(); err != nil {
-		return ID{}, err
-	}
-	return sha256.Sum256(m.appendBody(nil)), nil
-}
+func (m *Manifest) ID() (ID, error) { return recordID(m.Validate, m.appendBody) }
+
+// id is ID as the signer takes it.
+func (m *Manifest) id() ([32]byte, error) { return m.ID() }
 
 // Sign sets the publisher key to priv's public key and signs the manifest
 // ID (with a domain-separation prefix).
 func (m *Manifest) Sign(priv ed25519.PrivateKey) error {
-	if len(priv) != ed25519.PrivateKeySize {
-		return fmt.Errorf("%w: private key is %d bytes", ErrInvalidSignature, len(priv))
-	}
-	m.PublisherKey = priv.Public().(ed25519.PublicKey)
-	m.Signature = nil
-	id, err := m.ID()
-	if err != nil {
-		return err
-	}
-	m.Signature = ed25519.Sign(priv, signingMessage(id))
-	return nil
+	return manifestSigner.sign(priv, &m.PublisherKey, &m.Signature, m.id)
 }
 
 // Verify checks that the manifest is valid and signed by PublisherKey.
 // It does not say whether that key is one the caller trusts.
 func (m *Manifest) Verify() error {
-	id, err := m.ID()
-	if err != nil {
-		return err
-	}
-	if m.Signature == nil {
-		return fmt.Errorf("%w: unsigned", ErrInvalidSignature)
-	}
-	if !ed25519.Verify(m.PublisherKey, signingMessage(id), m.Signature) {
-		return fmt.Errorf("%w: does not verify under publisher key %x", ErrInvalidSignature, []byte(m.PublisherKey))
-	}
-	return nil
-}
-
-func signingMessage(id ID) []byte {
-	return append([]byte(signingContext), id[:]...)
-}
-
-// str reads a BE32-length-prefixed string of at most MaxStringLen bytes.
-func (d *reader) str(what string) string {
-	n := d.u32(what)
-	if d.err == nil && n > MaxStringLen {
-		d.fail("%s is %d bytes, max %d", what, n, MaxStringLen)
-	}
-	return string(d.take(uint64(n), what))
+	return manifestSigner.verify(m.PublisherKey, m.Signature, m.id)
 }
 
 // ParseManifest decodes a manifest from untrusted bytes. It accepts only the
@@ -298,16 +252,7 @@ func (d *reader) str(what string) string {
 // manifest; it does not check the signature (call Verify). It never panics
 // and allocates at most in proportion to len(b) ≤ MaxManifestSize.
 func ParseManifest(b []byte) (*Manifest, error) {
-	if len(b) > MaxManifestSize {
-		return nil, fmt.Errorf("%w: %d bytes, max %d", ErrInvalidManifest, len(b), MaxManifestSize)
-	}
-	d := &reader{b: b, sentinel: ErrInvalidManifest}
-	if magic := d.take(4, "magic"); magic != nil && !bytes.Equal(magic, manifestMagic[:]) {
-		d.fail("bad magic %x", magic)
-	}
-	if v := d.take(1, "version"); v != nil && v[0] != ManifestVersion {
-		d.fail("version %d, want %d", v[0], ManifestVersion)
-	}
+	d := openRecord(b, MaxManifestSize, ErrInvalidManifest, manifestMagic, ManifestVersion)
 	m := &Manifest{}
 	m.ObjectLength = d.u64("object length")
 	m.PageSize = d.u64("page size")
@@ -347,25 +292,17 @@ func ParseManifest(b []byte) (*Manifest, error) {
 			m.Entries[i] = e
 		}
 	}
-	if k := d.take(ed25519.PublicKeySize, "publisher key"); k != nil {
-		m.PublisherKey = ed25519.PublicKey(bytes.Clone(k))
-	}
+	m.PublisherKey = d.key("publisher key")
 	if flag := d.take(1, "signature flag"); flag != nil {
 		switch flag[0] {
 		case 0:
 		case 1:
-			m.Signature = bytes.Clone(d.take(ed25519.SignatureSize, "signature"))
+			m.Signature = d.signature()
 		default:
 			d.fail("signature flag %d", flag[0])
 		}
 	}
-	if d.err == nil && len(d.b) != 0 {
-		d.fail("%d trailing bytes", len(d.b))
-	}
-	if d.err != nil {
-		return nil, d.err
-	}
-	if err := m.Validate(); err != nil {
+	if err := d.close(m.Validate); err != nil {
 		return nil, err
 	}
 	return m, nil

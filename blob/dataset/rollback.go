@@ -1,9 +1,7 @@
 package dataset
 
 import (
-	"bytes"
 	"crypto/ed25519"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -21,8 +19,11 @@ const (
 	MaxRollbackReasonLen = MaxStringLen                          // bytes of the reason
 	rollbackFixedSize    = 4 + 1 + 32 + IDSize + 8 + 4 + 32      // bytes before the signature, empty reason
 	MaxRollbackSize      = rollbackFixedSize + MaxStringLen + 64 // bytes of an encoded record
-	rollbackSigningIntro = "tessera/dataset/rollback/v1\x00"
 )
+
+// rollbackSigner signs rollback records; their signature failures share the
+// checkpoint sentinel.
+var rollbackSigner = signer{record: "rollback", context: "tessera/dataset/rollback/v1\x00", sentinel: ErrInvalidCheckpointSignature}
 
 // rollbackMagic starts every rollback record. Records of the RunControl
 // namespace start with a 4-byte magic ('TSRN' a run declaration, 'TSRB' a
@@ -52,13 +53,7 @@ func (r *Rollback) Validate() error {
 	if len(r.Reason) > MaxRollbackReasonLen || !utf8.ValidString(r.Reason) {
 		return fmt.Errorf("%w: reason is not UTF-8 of at most %d bytes", ErrInvalidRollback, MaxRollbackReasonLen)
 	}
-	if len(r.PublisherKey) != ed25519.PublicKeySize {
-		return fmt.Errorf("%w: publisher key is %d bytes", ErrInvalidRollback, len(r.PublisherKey))
-	}
-	if r.Signature != nil && len(r.Signature) != ed25519.SignatureSize {
-		return fmt.Errorf("%w: signature is %d bytes", ErrInvalidRollback, len(r.Signature))
-	}
-	return nil
+	return checkSigner(ErrInvalidRollback, "publisher key", r.PublisherKey, r.Signature)
 }
 
 // appendBody appends the signed part of the encoding:
@@ -66,8 +61,7 @@ func (r *Rollback) Validate() error {
 //	"TSRB" ‖ u8 version ‖ run ID (32 B) ‖ checkpoint ID (32 B) ‖ BE64 step ‖
 //	BE32 len ‖ reason ‖ publisher key (32 B)
 func (r *Rollback) appendBody(b []byte) []byte {
-	b = append(b, rollbackMagic[:]...)
-	b = append(b, RollbackVersion)
+	b = appendHeader(b, rollbackMagic, RollbackVersion)
 	b = append(b, r.RunID[:]...)
 	b = append(b, r.To[:]...)
 	b = binary.BigEndian.AppendUint64(b, r.Step)
@@ -76,82 +70,39 @@ func (r *Rollback) appendBody(b []byte) []byte {
 }
 
 // ID returns SHA-256 of the encoding without the signature.
-func (r *Rollback) ID() ([32]byte, error) {
-	if err := r.Validate(); err != nil {
-		return [32]byte{}, err
-	}
-	return sha256.Sum256(r.appendBody(nil)), nil
-}
+func (r *Rollback) ID() ([32]byte, error) { return recordID(r.Validate, r.appendBody) }
 
 // MarshalBinary returns the canonical encoding: the body (see appendBody)
 // followed by the 64-byte signature. It fails when the record is invalid or
 // unsigned.
 func (r *Rollback) MarshalBinary() ([]byte, error) {
-	if err := r.Validate(); err != nil {
-		return nil, err
-	}
-	if r.Signature == nil {
-		return nil, fmt.Errorf("%w: rollback unsigned", ErrInvalidCheckpointSignature)
-	}
-	return append(r.appendBody(nil), r.Signature...), nil
+	return rollbackSigner.marshal(r.Validate, r.appendBody, r.Signature)
 }
 
 // Sign sets the publisher key to priv's public key and signs the record's
 // ID with a domain-separation prefix.
 func (r *Rollback) Sign(priv ed25519.PrivateKey) error {
-	if len(priv) != ed25519.PrivateKeySize {
-		return fmt.Errorf("%w: private key is %d bytes", ErrInvalidCheckpointSignature, len(priv))
-	}
-	r.PublisherKey = priv.Public().(ed25519.PublicKey)
-	r.Signature = nil
-	id, err := r.ID()
-	if err != nil {
-		return err
-	}
-	r.Signature = ed25519.Sign(priv, append([]byte(rollbackSigningIntro), id[:]...))
-	return nil
+	return rollbackSigner.sign(priv, &r.PublisherKey, &r.Signature, r.ID)
 }
 
 // Verify checks that the record is valid and signed by PublisherKey.
 func (r *Rollback) Verify() error {
-	id, err := r.ID()
-	if err != nil {
-		return err
-	}
-	if r.Signature == nil {
-		return fmt.Errorf("%w: rollback unsigned", ErrInvalidCheckpointSignature)
-	}
-	if !ed25519.Verify(r.PublisherKey, append([]byte(rollbackSigningIntro), id[:]...), r.Signature) {
-		return fmt.Errorf("%w: rollback %x does not verify under publisher key %x", ErrInvalidCheckpointSignature, id, []byte(r.PublisherKey))
-	}
-	return nil
+	return rollbackSigner.verify(r.PublisherKey, r.Signature, r.ID)
 }
 
 // ParseRollback decodes a rollback record from untrusted bytes, accepting
 // only the canonical encoding of a valid, signed record; it does not check
 // the signature (call Verify). It never panics.
 func ParseRollback(b []byte) (*Rollback, error) {
-	if len(b) > MaxRollbackSize {
-		return nil, fmt.Errorf("%w: %d bytes, max %d", ErrInvalidRollback, len(b), MaxRollbackSize)
-	}
-	d := &reader{b: b, sentinel: ErrInvalidRollback}
-	d.header(rollbackMagic, RollbackVersion)
+	d := openRecord(b, MaxRollbackSize, ErrInvalidRollback, rollbackMagic, RollbackVersion)
 	r := &Rollback{}
 	d.hash(&r.RunID, "run ID")
 	d.hash((*[32]byte)(&r.To), "checkpoint ID")
 	r.Step = d.u64("step")
 	r.Reason = d.boundedStr(MaxRollbackReasonLen, "reason")
-	if k := d.take(ed25519.PublicKeySize, "publisher key"); k != nil {
-		r.PublisherKey = ed25519.PublicKey(bytes.Clone(k))
-	}
-	if s := d.take(ed25519.SignatureSize, "signature"); s != nil {
-		r.Signature = bytes.Clone(s)
-	}
-	d.end()
-	if d.err != nil {
-		return nil, d.err
-	}
-	if err := r.Validate(); err != nil {
+	r.PublisherKey = d.key("publisher key")
+	r.Signature = d.signature()
+	if err := d.close(r.Validate); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -225,59 +176,17 @@ func (l *CheckpointLog) Checkpoint(id ID) (*LoggedCheckpoint, bool) {
 // to a checkpoint not in the log is flagged TargetMissing.
 func ComputeCheckpointLog(runID [32]byte, checkpoints, control, proofs []RecordAt) *CheckpointLog {
 	l := &CheckpointLog{RunID: runID, Checkpoints: []LoggedCheckpoint{}, Rollbacks: []LoggedRollback{}, ProofsPerStep: map[uint64]uint64{}}
-	reject := func(h uint64, k Kind, format string, args ...any) {
-		l.Rejected = append(l.Rejected, Rejected{Height: h, Kind: k, Reason: fmt.Sprintf(format, args...)})
-	}
 	checkpoints, control, proofs = sortRecords(checkpoints), sortRecords(control), sortRecords(proofs)
 	seen := map[ID]bool{}
-	for _, rec := range checkpoints {
-		if !hasMagic(rec.Data, checkpointMagic) {
-			continue // an object manifest or a record this version does not know
-		}
-		c, err := ParseCheckpoint(rec.Data)
-		if err == nil {
-			err = c.Verify()
-		}
-		if err != nil {
-			reject(rec.Height, CheckpointManifest, "%v", err)
-			continue
-		}
-		id, _ := c.ID()
-		switch {
-		case c.RunID != runID:
-			reject(rec.Height, CheckpointManifest, "checkpoint %x belongs to run %x", id, c.RunID)
-			continue
-		case seen[id]:
-			reject(rec.Height, CheckpointManifest, "checkpoint %x repeated", id)
-			continue
-		}
-		seen[id] = true
-		l.Checkpoints = append(l.Checkpoints, LoggedCheckpoint{ID: id, Height: rec.Height, Commitment: rec.Commitment, Checkpoint: c, ParentMissing: c.HasParent() && !seen[c.Parent]})
+	for _, v := range verifiedRecords(l, runID, checkpoints, CheckpointManifest, checkpointMagic, ParseCheckpoint, checkpointSigner.record,
+		func(c *Checkpoint) (ID, [32]byte) { id, _ := c.ID(); return id, c.RunID }) {
+		c := v.record
+		l.Checkpoints = append(l.Checkpoints, LoggedCheckpoint{ID: v.id, Height: v.at.Height, Commitment: v.at.Commitment, Checkpoint: c, ParentMissing: c.HasParent() && !seen[c.Parent]})
+		seen[v.id] = true
 	}
-	seenRB := map[[32]byte]bool{}
-	for _, rec := range control {
-		if !hasMagic(rec.Data, rollbackMagic) {
-			continue // a run declaration or a record this version does not know
-		}
-		r, err := ParseRollback(rec.Data)
-		if err == nil {
-			err = r.Verify()
-		}
-		if err != nil {
-			reject(rec.Height, RunControl, "%v", err)
-			continue
-		}
-		id, _ := r.ID()
-		switch {
-		case r.RunID != runID:
-			reject(rec.Height, RunControl, "rollback %x belongs to run %x", id, r.RunID)
-			continue
-		case seenRB[id]:
-			reject(rec.Height, RunControl, "rollback %x repeated", id)
-			continue
-		}
-		seenRB[id] = true
-		l.Rollbacks = append(l.Rollbacks, LoggedRollback{ID: id, Height: rec.Height, Commitment: rec.Commitment, Rollback: r, TargetMissing: !seen[r.To]})
+	for _, v := range verifiedRecords(l, runID, control, RunControl, rollbackMagic, ParseRollback, rollbackSigner.record,
+		func(r *Rollback) ([32]byte, [32]byte) { id, _ := r.ID(); return id, r.RunID }) {
+		l.Rollbacks = append(l.Rollbacks, LoggedRollback{ID: v.id, Height: v.at.Height, Commitment: v.at.Commitment, Rollback: v.record, TargetMissing: !seen[v.record.To]})
 	}
 	for _, rec := range proofs {
 		if !hasMagic(rec.Data, trainingProofMagic) {
@@ -285,16 +194,65 @@ func ComputeCheckpointLog(runID [32]byte, checkpoints, control, proofs []RecordA
 		}
 		p, err := ParseTrainingProof(rec.Data)
 		if err != nil {
-			reject(rec.Height, TrainingProofs, "%v", err)
+			l.reject(rec.Height, TrainingProofs, "%v", err)
 			continue
 		}
 		if p.RunID != runID {
-			reject(rec.Height, TrainingProofs, "training proof for run %x", p.RunID)
+			l.reject(rec.Height, TrainingProofs, "training proof for run %x", p.RunID)
 			continue
 		}
 		l.ProofsPerStep[p.Step]++
 	}
 	return l
+}
+
+func (l *CheckpointLog) reject(h uint64, k Kind, format string, args ...any) {
+	l.Rejected = append(l.Rejected, Rejected{Height: h, Kind: k, Reason: fmt.Sprintf(format, args...)})
+}
+
+// verified is a record of a run's namespace that parsed, verified, belongs
+// to the run and repeats no earlier one.
+type verified[R any, I ~[32]byte] struct {
+	id     I
+	at     RecordAt
+	record R
+}
+
+// verifiedRecords returns, in order, the records of rs (in height order)
+// that start with magic, parse, verify, belong to run runID and repeat no
+// earlier record (ident gives a record's ID and run); the others with
+// magic are rejected in l under kind, naming the record as what. Records
+// with another magic are skipped: another kind or one this version does
+// not know.
+func verifiedRecords[R interface{ Verify() error }, I ~[32]byte](l *CheckpointLog, runID [32]byte, rs []RecordAt, kind Kind, magic [4]byte,
+	parse func([]byte) (R, error), what string, ident func(R) (I, [32]byte)) []verified[R, I] {
+	var out []verified[R, I]
+	seen := map[I]bool{}
+	for _, rec := range rs {
+		if !hasMagic(rec.Data, magic) {
+			continue
+		}
+		r, err := parse(rec.Data)
+		if err == nil {
+			err = r.Verify()
+		}
+		if err != nil {
+			l.reject(rec.Height, kind, "%v", err)
+			continue
+		}
+		id, run := ident(r)
+		switch {
+		case run != runID:
+			l.reject(rec.Height, kind, "%s %x belongs to run %x", what, id, run)
+			continue
+		case seen[id]:
+			l.reject(rec.Height, kind, "%s %x repeated", what, id)
+			continue
+		}
+		seen[id] = true
+		out = append(out, verified[R, I]{id: id, at: rec, record: r})
+	}
+	return out
 }
 
 func hasMagic(b []byte, magic [4]byte) bool {

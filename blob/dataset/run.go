@@ -168,8 +168,7 @@ func (r *Run) Validate() error {
 //	BE64 seed delay ‖ BE64 pages per step ‖ BE64 replication ‖
 //	BE32 count ‖ worker keys (32 B each)
 func (r *Run) appendBinary(b []byte) []byte {
-	b = append(b, runMagic[:]...)
-	b = append(b, RunVersion)
+	b = appendHeader(b, runMagic, RunVersion)
 	b = r.Manifest.appendBinary(b)
 	b = binary.BigEndian.AppendUint64(b, r.StartHeight)
 	b = binary.BigEndian.AppendUint64(b, r.SeedDelay)
@@ -200,108 +199,11 @@ func (r *Run) MarshalBinary() ([]byte, error) {
 	return r.appendBinary(make([]byte, 0, runFixedSize+len(r.Workers)*ed25519.PublicKeySize)), nil
 }
 
-// reader reads the package's canonical encodings (manifests, runs,
-// training proofs); every read checks the remaining length
-// first, the first failure sticks, and failures wrap sentinel.
-type reader struct {
-	b        []byte
-	err      error
-	sentinel error
-}
-
-func (d *reader) fail(format string, args ...any) {
-	if d.err == nil {
-		d.err = fmt.Errorf("%w: "+format, append([]any{d.sentinel}, args...)...)
-	}
-}
-
-func (d *reader) take(n uint64, what string) []byte {
-	if d.err != nil {
-		return nil
-	}
-	if n > uint64(len(d.b)) {
-		d.fail("truncated %s: need %d bytes, have %d", what, n, len(d.b))
-		return nil
-	}
-	p := d.b[:n:n]
-	d.b = d.b[n:]
-	return p
-}
-
-func (d *reader) u8(what string) uint8 {
-	if p := d.take(1, what); p != nil {
-		return p[0]
-	}
-	return 0
-}
-
-// u16 reads a BE16.
-func (d *reader) u16(what string) uint16 {
-	if p := d.take(2, what); p != nil {
-		return binary.BigEndian.Uint16(p)
-	}
-	return 0
-}
-
-func (d *reader) u32(what string) uint32 {
-	if p := d.take(4, what); p != nil {
-		return binary.BigEndian.Uint32(p)
-	}
-	return 0
-}
-
-func (d *reader) u64(what string) uint64 {
-	if p := d.take(8, what); p != nil {
-		return binary.BigEndian.Uint64(p)
-	}
-	return 0
-}
-
-func (d *reader) hash(dst *[32]byte, what string) {
-	if p := d.take(32, what); p != nil {
-		copy(dst[:], p)
-	}
-}
-
-// count reads a BE32 count of items of at least minSize bytes each, bounded
-// by max and by the bytes left, so no allocation exceeds the input.
-func (d *reader) count(minSize, max uint64, what string) uint64 {
-	n := uint64(d.u32(what))
-	if d.err != nil {
-		return 0
-	}
-	if n > max || n*minSize > uint64(len(d.b)) {
-		d.fail("%d %s exceed the limit %d or the input", n, what, max)
-		return 0
-	}
-	return n
-}
-
-// header checks magic and version.
-func (d *reader) header(magic [4]byte, version byte) {
-	if m := d.take(4, "magic"); m != nil && !bytes.Equal(m, magic[:]) {
-		d.fail("bad magic %x", m)
-	}
-	if v := d.take(1, "version"); v != nil && v[0] != version {
-		d.fail("version %d, want %d", v[0], version)
-	}
-}
-
-func (d *reader) end() {
-	if d.err == nil && len(d.b) != 0 {
-		d.fail("%d trailing bytes", len(d.b))
-	}
-}
-
 // ParseRun decodes a run-control record from untrusted bytes, accepting only
 // the canonical encoding of a valid run, and sets its ID. It never panics
 // and checks len(b) ≤ MaxRunSize and the worker count before allocating.
 func ParseRun(b []byte) (*Run, error) {
-	if len(b) > MaxRunSize {
-		return nil, fmt.Errorf("%w: %d bytes, max %d", ErrInvalidRun, len(b), MaxRunSize)
-	}
-	d := &reader{b: b, sentinel: ErrInvalidRun}
-	d.header(runMagic, RunVersion)
+	d := openRecord(b, MaxRunSize, ErrInvalidRun, runMagic, RunVersion)
 	r := &Run{}
 	r.Manifest = d.manifestRef("manifest")
 	r.StartHeight = d.u64("start height")
@@ -311,18 +213,12 @@ func ParseRun(b []byte) (*Run, error) {
 	if n := d.count(ed25519.PublicKeySize, MaxRunWorkers, "workers"); n > 0 {
 		r.Workers = make([]ed25519.PublicKey, n)
 		for i := range r.Workers {
-			r.Workers[i] = ed25519.PublicKey(bytes.Clone(d.take(ed25519.PublicKeySize, "worker key")))
+			r.Workers[i] = d.key("worker key")
 		}
 	}
-	d.end()
-	if d.err != nil {
-		return nil, d.err
-	}
-	id, err := r.ComputeID()
-	if err != nil {
+	if err := d.close(func() (err error) { r.ID, err = r.ComputeID(); return err }); err != nil {
 		return nil, err
 	}
-	r.ID = id
 	return r, nil
 }
 

@@ -99,6 +99,9 @@ var trainingProofMagic = [4]byte{'T', 'S', 'T', 'P'}
 // Tessera signature.
 const trainingProofContext = "tessera/dataset/training-proof/v1\x00"
 
+// trainingProofSigner is how workers sign training proofs.
+var trainingProofSigner = signer{record: "training proof", context: trainingProofContext, sentinel: ErrInvalidProofSignature}
+
 // ProvenPage is one assigned page's entry with its Merkle proof to the
 // manifest's page root.
 type ProvenPage struct {
@@ -243,8 +246,6 @@ func Prove(run *Run, m *Manifest, in ProveInput) (*TrainingProof, error) {
 // nothing that needs the run).
 func (p *TrainingProof) validate() error {
 	switch {
-	case len(p.Worker) != ed25519.PublicKeySize:
-		return fmt.Errorf("%w: worker key is %d bytes", ErrInvalidTrainingProof, len(p.Worker))
 	case len(p.Pages) > MaxProofPages:
 		return fmt.Errorf("%w: %d pages, max %d", ErrInvalidTrainingProof, len(p.Pages), MaxProofPages)
 	case len(p.Losses) > MaxProofLosses:
@@ -281,10 +282,7 @@ func (p *TrainingProof) validate() error {
 			return fmt.Errorf("%w: page %d: proof leaf is not the entry", ErrInvalidTrainingProof, j)
 		}
 	}
-	if p.Signature != nil && len(p.Signature) != ed25519.SignatureSize {
-		return fmt.Errorf("%w: signature is %d bytes", ErrInvalidTrainingProof, len(p.Signature))
-	}
-	return nil
+	return checkSigner(ErrInvalidTrainingProof, "worker key", p.Worker, p.Signature)
 }
 
 // appendBody appends the signed part of the canonical encoding (p valid):
@@ -301,8 +299,7 @@ func (p *TrainingProof) validate() error {
 // not encoded: they are the entry's index, the page count and the entry's
 // leaf hash. Hashes and keys are 32 bytes.
 func (p *TrainingProof) appendBody(b []byte) []byte {
-	b = append(b, trainingProofMagic[:]...)
-	b = append(b, TrainingProofVersion)
+	b = appendHeader(b, trainingProofMagic, TrainingProofVersion)
 	b = append(b, p.RunID[:]...)
 	b = binary.BigEndian.AppendUint64(b, p.RunHeight)
 	b = append(b, p.RunCommitment[:]...)
@@ -337,17 +334,11 @@ func (p *TrainingProof) appendBody(b []byte) []byte {
 
 // ID returns SHA-256 of the encoding without the signature; the worker
 // signs trainingProofContext ‖ ID.
-func (p *TrainingProof) ID() ([32]byte, error) {
-	if err := p.validate(); err != nil {
-		return [32]byte{}, err
-	}
-	return sha256.Sum256(p.appendBody(nil)), nil
-}
+func (p *TrainingProof) ID() ([32]byte, error) { return recordID(p.validate, p.appendBody) }
 
 // signingMessage is trainingProofContext ‖ ID (p valid).
 func (p *TrainingProof) signingMessage() []byte {
-	id := sha256.Sum256(p.appendBody(nil))
-	return append([]byte(trainingProofContext), id[:]...)
+	return trainingProofSigner.message(sha256.Sum256(p.appendBody(nil)))
 }
 
 // MarshalBinary returns the canonical encoding: the body (see appendBody)
@@ -490,19 +481,13 @@ func (d *reader) inclusion(j int, pp ProvenPage) *blob.CommitmentProof {
 // Verify). It never panics and checks len(b) ≤ MaxTrainingProofSize and
 // every count before allocating.
 func ParseTrainingProof(b []byte) (*TrainingProof, error) {
-	if len(b) > MaxTrainingProofSize {
-		return nil, fmt.Errorf("%w: %d bytes, max %d", ErrInvalidTrainingProof, len(b), MaxTrainingProofSize)
-	}
-	d := &reader{b: b, sentinel: ErrInvalidTrainingProof}
-	d.header(trainingProofMagic, TrainingProofVersion)
+	d := openRecord(b, MaxTrainingProofSize, ErrInvalidTrainingProof, trainingProofMagic, TrainingProofVersion)
 	p := &TrainingProof{}
 	d.hash(&p.RunID, "run ID")
 	p.RunHeight = d.u64("run height")
 	d.hash(&p.RunCommitment, "run commitment")
 	p.Step = d.u64("step")
-	if k := d.take(ed25519.PublicKeySize, "worker key"); k != nil {
-		p.Worker = ed25519.PublicKey(bytes.Clone(k))
-	}
+	p.Worker = d.key("worker key")
 	var mid [32]byte
 	d.hash(&mid, "manifest ID")
 	p.ManifestID = mid
@@ -558,9 +543,7 @@ func ParseTrainingProof(b []byte) (*TrainingProof, error) {
 	var parent [32]byte
 	d.hash(&parent, "parent checkpoint")
 	p.Parent = parent
-	if s := d.take(ed25519.SignatureSize, "signature"); s != nil {
-		p.Signature = bytes.Clone(s)
-	}
+	p.Signature = d.signature()
 	if d.err == nil && len(d.b) > 0 && len(p.Pages) > 0 {
 		if v := d.u8("inclusions version"); d.err == nil && v != InclusionsVersion {
 			d.fail("inclusions version %d, want %d", v, InclusionsVersion)
@@ -569,11 +552,7 @@ func ParseTrainingProof(b []byte) (*TrainingProof, error) {
 			p.Inclusions = append(p.Inclusions, d.inclusion(j, p.Pages[j]))
 		}
 	}
-	d.end()
-	if d.err != nil {
-		return nil, d.err
-	}
-	if err := p.validate(); err != nil {
+	if err := d.close(p.validate); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -598,7 +577,7 @@ func (p *TrainingProof) Verify(run *Run, pageRoot PageRoot, epochHeaderHash, see
 		return failed(CheckFormat, err)
 	}
 	if p.Signature == nil {
-		return failed(CheckSignature, fmt.Errorf("%w: unsigned", ErrInvalidProofSignature))
+		return failed(CheckSignature, trainingProofSigner.unsigned())
 	}
 	if err := run.Validate(); err != nil {
 		return failed(CheckRun, err)

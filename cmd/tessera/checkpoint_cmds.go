@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -17,6 +16,7 @@ import (
 	"github.com/tessera-da/tessera/node/api"
 	"github.com/tessera-da/tessera/node/config"
 	"github.com/tessera-da/tessera/node/objects"
+	"github.com/tessera-da/tessera/node/rpc"
 )
 
 func newCheckpointCmd() *cobra.Command {
@@ -54,25 +54,20 @@ func checkpointPutCmd(f *clientFlags) *cobra.Command {
 			if o.Proofs, err = parseProofIDs(proofs); err != nil {
 				return fmt.Errorf("--proofs: %w", err)
 			}
-			file, err := os.Open(args[0])
+			file, size, err := openSized(args[0])
 			if err != nil {
 				return err
 			}
 			defer file.Close()
-			st, err := file.Stat()
-			if err != nil {
-				return err
-			}
 			if o.Key, err = config.LoadOrCreateNodeKey(home); err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			c, err := dialRPC(ctx, f)
+			ctx, c, done, err := f.dialUnbounded(cmd)
 			if err != nil {
 				return err
 			}
-			defer c.Close()
-			ref, err := objects.CheckpointPut(ctx, c, run, file, st.Size(), o)
+			defer done()
+			ref, err := objects.CheckpointPut(ctx, c, run, file, size, o)
 			if err != nil {
 				return err
 			}
@@ -103,12 +98,11 @@ func checkpointGetCmd(f *clientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			c, err := dialRPC(ctx, f)
+			ctx, c, done, err := f.dialUnbounded(cmd)
 			if err != nil {
 				return err
 			}
-			defer c.Close()
+			defer done()
 			var (
 				data []byte
 				ck   *dataset.Checkpoint
@@ -146,22 +140,13 @@ func checkpointLogCmd(f *clientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
-			defer cancel()
-			c, err := dialRPC(ctx, f)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			l, err := objects.CheckpointLog(ctx, c, run)
-			if err != nil {
-				return err
-			}
-			j, err := api.NewCheckpointLogJSON(l)
-			if err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), j)
+			return printResult(cmd, f, func(ctx context.Context, c *rpc.Client) (*api.CheckpointLogJSON, error) {
+				l, err := objects.CheckpointLog(ctx, c, run)
+				if err != nil {
+					return nil, err
+				}
+				return api.NewCheckpointLogJSON(l)
+			})
 		},
 	}
 }
@@ -191,18 +176,9 @@ func checkpointRollbackCmd(f *clientFlags) *cobra.Command {
 			if o.Key, err = config.LoadOrCreateNodeKey(home); err != nil {
 				return err
 			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
-			defer cancel()
-			c, err := dialRPC(ctx, f)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ref, err := objects.CheckpointRollback(ctx, c, run, to, o)
-			if err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), ref)
+			return printResult(cmd, f, func(ctx context.Context, c *rpc.Client) (*objects.Ref, error) {
+				return objects.CheckpointRollback(ctx, c, run, to, o)
+			})
 		},
 	}
 	rb.Flags().StringVar(&toS, "to", "", "checkpoint to resume from: its ID in hex or its REF.json")
@@ -211,19 +187,6 @@ func checkpointRollbackCmd(f *clientFlags) *cobra.Command {
 	rb.Flags().StringVar(&home, "home", defaultHome(), "home whose node key signs the record")
 	_ = rb.MarkFlagRequired("to")
 	return rb
-}
-
-// readRef reads a REF.json file.
-func readRef(path string) (objects.Ref, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return objects.Ref{}, err
-	}
-	var ref objects.Ref
-	if err := json.Unmarshal(b, &ref); err != nil {
-		return objects.Ref{}, fmt.Errorf("%s: %w", path, err)
-	}
-	return ref, nil
 }
 
 // parseCheckpointID reads a checkpoint ID: 64 hex digits, or the path of

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tessera-da/tessera/blob"
 	"github.com/tessera-da/tessera/node/api"
+	"github.com/tessera-da/tessera/node/objects"
 	"github.com/tessera-da/tessera/node/rpc"
 	"github.com/tessera-da/tessera/share"
 )
@@ -38,20 +39,90 @@ func (f *clientFlags) add(cmd *cobra.Command) {
 	cmd.PersistentFlags().DurationVar(&f.timeout, "timeout", 2*time.Minute, "how long to wait for the node")
 }
 
-func (f *clientFlags) call(cmd *cobra.Command, method string, result any, params ...any) error {
+// dial connects to the node the flags name, within --timeout: the
+// returned context carries the bound and done closes the client and
+// releases it.
+func (f *clientFlags) dial(cmd *cobra.Command) (context.Context, *rpc.Client, func(), error) {
 	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
-	defer cancel()
-	c, err := dialRPC(ctx, f)
+	return f.connect(ctx, cancel)
+}
+
+// dialUnbounded connects for a command that --timeout does not bound: the
+// dataset and checkpoint transfers, which take as long as their objects
+// need.
+func (f *clientFlags) dialUnbounded(cmd *cobra.Command) (context.Context, *rpc.Client, func(), error) {
+	return f.connect(cmd.Context(), func() {})
+}
+
+func (f *clientFlags) connect(ctx context.Context, cancel func()) (context.Context, *rpc.Client, func(), error) {
+	c, err := rpc.Dial(ctx, f.url, f.token)
+	if err != nil {
+		cancel()
+		return nil, nil, nil, err
+	}
+	return ctx, c, func() { c.Close(); cancel() }, nil
+}
+
+// call makes one call to the node within --timeout.
+func (f *clientFlags) call(cmd *cobra.Command, method string, result any, params ...any) error {
+	ctx, c, done, err := f.dial(cmd)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer done()
 	return c.Call(ctx, method, result, params...)
 }
 
-// dialRPC connects to the node the flags name.
-func dialRPC(ctx context.Context, f *clientFlags) (*rpc.Client, error) {
-	return rpc.Dial(ctx, f.url, f.token)
+// callPrint makes one call to the node within --timeout and prints its
+// result (a pointer) as JSON.
+func (f *clientFlags) callPrint(cmd *cobra.Command, method string, result any, params ...any) error {
+	if err := f.call(cmd, method, result, params...); err != nil {
+		return err
+	}
+	return printJSON(cmd.OutOrStdout(), result)
+}
+
+// printResult connects within --timeout, runs do and prints what it
+// returns as JSON.
+func printResult[T any](cmd *cobra.Command, f *clientFlags, do func(ctx context.Context, c *rpc.Client) (T, error)) error {
+	ctx, c, done, err := f.dial(cmd)
+	if err != nil {
+		return err
+	}
+	defer done()
+	v, err := do(ctx, c)
+	if err != nil {
+		return err
+	}
+	return printJSON(cmd.OutOrStdout(), v)
+}
+
+// readRef reads a reference file (REF.json, as put, checkpoint put and
+// train declare print it).
+func readRef(path string) (objects.Ref, error) {
+	var ref objects.Ref
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ref, err
+	}
+	if err := json.Unmarshal(b, &ref); err != nil {
+		return ref, fmt.Errorf("%s: not a reference: %w", path, err)
+	}
+	return ref, nil
+}
+
+// openSized opens a file to publish or check and returns its size.
+func openSized(path string) (*os.File, int64, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := file.Stat()
+	if err != nil {
+		file.Close()
+		return nil, 0, err
+	}
+	return file, st.Size(), nil
 }
 
 func printJSON(w io.Writer, v any) error {
@@ -143,11 +214,7 @@ func newBlobCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var b blob.Blob
-			if err := f.call(cmd, "blob.Get", &b, h, ns, c); err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), &b)
+			return f.callPrint(cmd, "blob.Get", &blob.Blob{}, h, ns, c)
 		},
 	}
 	getAll := &cobra.Command{
@@ -167,11 +234,7 @@ func newBlobCmd() *cobra.Command {
 				}
 				nss = append(nss, ns)
 			}
-			var bs []*blob.Blob
-			if err := f.call(cmd, "blob.GetAll", &bs, h, nss); err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), bs)
+			return f.callPrint(cmd, "blob.GetAll", &[]*blob.Blob{}, h, nss)
 		},
 	}
 	cmd.AddCommand(submit, get, getAll)

@@ -2,9 +2,7 @@ package main
 
 import (
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -39,28 +37,23 @@ recorded in the journal file: rerunning the same command after a failure
 submits only the pages that are missing.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			file, err := os.Open(args[1])
+			file, size, err := openSized(args[1])
 			if err != nil {
 				return err
 			}
 			defer file.Close()
-			st, err := file.Stat()
-			if err != nil {
-				return err
-			}
 			key, err := config.LoadOrCreateNodeKey(home)
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			c, err := dialRPC(ctx, f)
+			ctx, c, done, err := f.dialUnbounded(cmd)
 			if err != nil {
 				return err
 			}
-			defer c.Close()
+			defer done()
 			bar := newProgressBar(cmd.ErrOrStderr(), "publishing", showProgress)
 			defer bar.finish()
-			ref, err := objects.Put(ctx, c, []byte(args[0]), file, st.Size(), objects.Options{
+			ref, err := objects.Put(ctx, c, []byte(args[0]), file, size, objects.Options{
 				PageSize: pageSize, Parallel: parallel, Key: key, MediaType: media, Journal: journal, Progress: bar.update,
 				Dataset: &dataset.Manifest{Name: name, Version: version, License: license, RecordFormat: format},
 			})
@@ -91,7 +84,7 @@ root). Pages are written to OUT.partial as they are verified; an interrupted
 get resumes when rerun, and OUT appears only once every page is verified.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, err := readDatasetRef(args[0])
+			ref, err := readRef(args[0])
 			if err != nil {
 				return err
 			}
@@ -99,12 +92,11 @@ get resumes when rerun, and OUT appears only once every page is verified.`,
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			c, err := dialRPC(ctx, f)
+			ctx, c, done, err := f.dialUnbounded(cmd)
 			if err != nil {
 				return err
 			}
-			defer c.Close()
+			defer done()
 			bar := newProgressBar(cmd.ErrOrStderr(), "fetching", showProgress)
 			defer bar.finish()
 			res, err := objects.Download(ctx, c, ref, out, objects.DownloadOptions{
@@ -128,12 +120,11 @@ get resumes when rerun, and OUT appears only once every page is verified.`,
 		Short: "List the dataset manifests published under SCOPE (verified and signed ones; others are counted as skipped)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			c, err := dialRPC(ctx, f)
+			ctx, c, done, err := f.dialUnbounded(cmd)
 			if err != nil {
 				return err
 			}
-			defer c.Close()
+			defer done()
 			list, skipped, err := objects.List(ctx, c, []byte(args[0]))
 			if err != nil {
 				return err
@@ -148,16 +139,15 @@ get resumes when rerun, and OUT appears only once every page is verified.`,
 		Short: "Fetch and verify every page of an object without keeping it, or (--file) check a local copy against its manifest",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, err := readDatasetRef(args[0])
+			ref, err := readRef(args[0])
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			c, err := dialRPC(ctx, f)
+			ctx, c, done, err := f.dialUnbounded(cmd)
 			if err != nil {
 				return err
 			}
-			defer c.Close()
+			defer done()
 			bar := newProgressBar(cmd.ErrOrStderr(), "verifying", showProgress)
 			defer bar.finish()
 			var m *dataset.Manifest
@@ -169,16 +159,12 @@ get resumes when rerun, and OUT appears only once every page is verified.`,
 				if m, err = objects.FetchManifest(ctx, c, ref); err != nil {
 					return err
 				}
-				file, err := os.Open(local)
+				file, size, err := openSized(local)
 				if err != nil {
 					return err
 				}
 				defer file.Close()
-				st, err := file.Stat()
-				if err != nil {
-					return err
-				}
-				if err := objects.VerifyLocal(m, file, st.Size(), bar.update); err != nil {
+				if err := objects.VerifyLocal(m, file, size, bar.update); err != nil {
 					return fmt.Errorf("%s: %w", local, err)
 				}
 			}
@@ -194,19 +180,6 @@ get resumes when rerun, and OUT appears only once every page is verified.`,
 
 	cmd.AddCommand(put, get, ls, verify)
 	return cmd
-}
-
-// readDatasetRef reads a manifest reference (the JSON dataset put prints).
-func readDatasetRef(path string) (objects.Ref, error) {
-	var ref objects.Ref
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ref, err
-	}
-	if err := json.Unmarshal(b, &ref); err != nil {
-		return ref, fmt.Errorf("%s: not a manifest reference: %w", path, err)
-	}
-	return ref, nil
 }
 
 // parseRange parses OFF:LEN (decimal bytes; LEN empty or 0 means to the

@@ -2,9 +2,7 @@ package main
 
 import (
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -27,11 +25,7 @@ func newPinCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var info api.PinInfo
-			if err := f.call(cmd, "pin.Add", &info, t); err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), info)
+			return f.callPrint(cmd, "pin.Add", &api.PinInfo{}, t)
 		},
 	}
 	ls := &cobra.Command{
@@ -68,13 +62,9 @@ func newPinCmd() *cobra.Command {
 func pinTarget(kind, arg string) (api.PinTarget, error) {
 	switch kind {
 	case "dataset":
-		b, err := os.ReadFile(arg)
+		ref, err := readRef(arg)
 		if err != nil {
 			return api.PinTarget{}, err
-		}
-		var ref api.Ref
-		if err := json.Unmarshal(b, &ref); err != nil {
-			return api.PinTarget{}, fmt.Errorf("%s is not a manifest reference: %w", arg, err)
 		}
 		return api.PinTarget{Dataset: &ref}, nil
 	case "run":

@@ -29,18 +29,6 @@ func newTrainCmd() *cobra.Command {
 	return cmd
 }
 
-// trainDial connects with the flags' timeout; call the returned cancel
-// when done.
-func trainDial(cmd *cobra.Command, f *clientFlags) (context.Context, *rpc.Client, func(), error) {
-	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
-	c, err := dialRPC(ctx, f)
-	if err != nil {
-		cancel()
-		return nil, nil, nil, err
-	}
-	return ctx, c, func() { c.Close(); cancel() }, nil
-}
-
 // trainFields splits a file into whitespace-separated fields.
 func trainFields(path string) ([]string, error) {
 	file, err := os.Open(path)
@@ -124,7 +112,7 @@ func trainDeclareCmd(f *clientFlags) *cobra.Command {
 				}
 				spec.Workers = append(spec.Workers, k)
 			}
-			ctx, c, done, err := trainDial(cmd, f)
+			ctx, c, done, err := f.dial(cmd)
 			if err != nil {
 				return err
 			}
@@ -168,16 +156,10 @@ func trainShowCmd(f *clientFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx, c, done, err := trainDial(cmd, f)
-			if err != nil {
-				return err
-			}
-			defer done()
-			_, info, err := objects.GetRun(ctx, c, ref)
-			if err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), info)
+			return printResult(cmd, f, func(ctx context.Context, c *rpc.Client) (*api.RunInfo, error) {
+				_, info, err := objects.GetRun(ctx, c, ref)
+				return info, err
+			})
 		},
 	}
 }
@@ -218,7 +200,7 @@ func trainAssignCmd(f *clientFlags) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("step %q is not a non-negative integer", args[1])
 			}
-			ctx, c, done, err := trainDial(cmd, f)
+			ctx, c, done, err := f.dial(cmd)
 			if err != nil {
 				return err
 			}
@@ -301,7 +283,7 @@ func trainProveCmd(f *clientFlags) *cobra.Command {
 				}
 				o.Parent = h
 			}
-			ctx, c, done, err := trainDial(cmd, f)
+			ctx, c, done, err := f.dial(cmd)
 			if err != nil {
 				return err
 			}
@@ -368,7 +350,7 @@ func trainVerifyCmd(f *clientFlags) *cobra.Command {
 			if len(b) > dataset.MaxTrainingProofSize {
 				return fmt.Errorf("%s is %d bytes, a proof is at most %d", args[0], len(b), dataset.MaxTrainingProofSize)
 			}
-			ctx, c, done, err := trainDial(cmd, f)
+			ctx, c, done, err := f.dial(cmd)
 			if err != nil {
 				return err
 			}

@@ -3,7 +3,6 @@ package objects_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,25 +10,13 @@ import (
 
 	"github.com/tessera-da/tessera/node"
 	"github.com/tessera-da/tessera/node/objects"
-	"github.com/tessera-da/tessera/node/rpc"
 )
 
 // benchNet runs a producer with k=256 squares (about 31 MB of blob data a
 // block) and a 50 ms block interval, and returns a client of its RPC.
 func benchNet(b *testing.B) (context.Context, objects.Caller) {
-	ctx, cancel := context.WithCancel(context.Background())
-	ln, err := node.StartLocalNet(ctx, node.LocalNetParams{Base: b.TempDir(), ChainID: "objects-bench", BlockInterval: 50 * time.Millisecond, MaxSquareWidth: 256})
-	if err != nil {
-		cancel()
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { cancel(); _ = ln.Wait() })
-	tok, _ := rpc.NewToken(ln.Secret, rpc.PermsFor(rpc.PermWrite), time.Time{})
-	c, err := rpc.Dial(ctx, fmt.Sprintf("http://%s", ln.Nodes[0].Node.RPCAddr()), tok)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return ctx, c
+	ctx := context.Background()
+	return ctx, startNetWith(b, ctx, node.LocalNetParams{ChainID: "objects-bench", BlockInterval: 50 * time.Millisecond, MaxSquareWidth: 256})
 }
 
 // BenchmarkPublish publishes a 64 MiB object in 1 MiB pages through a

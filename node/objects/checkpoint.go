@@ -148,28 +148,7 @@ func PublishCheckpointRecord(ctx context.Context, c Caller, ck *dataset.Checkpoi
 	if err := ck.Verify(); err != nil {
 		return nil, err
 	}
-	enc, err := ck.MarshalBinary()
-	if err != nil {
-		return nil, err
-	}
-	id, _ := ck.ID()
-	return submitRecord(ctx, c, dataset.CheckpointManifest, ck.RunID, id, enc)
-}
-
-func submitRecord(ctx context.Context, c Caller, kind dataset.Kind, runID [32]byte, id [32]byte, enc []byte) (*Ref, error) {
-	ns, err := dataset.Namespace(kind, runID[:])
-	if err != nil {
-		return nil, err
-	}
-	b, err := blob.New(ns, enc, share.ShareVersionZero, nil)
-	if err != nil {
-		return nil, err
-	}
-	var height uint64
-	if err := c.Call(ctx, "blob.Submit", &height, []*blob.Blob{b}, nil); err != nil {
-		return nil, fmt.Errorf("submitting the %s record: %w", kind, err)
-	}
-	return &Ref{ID: id, Height: height, Namespace: ns, Commitment: b.Commitment()}, nil
+	return publishRecord(ctx, c, dataset.CheckpointManifest, ck.RunID, ck)
 }
 
 // FetchCheckpoint fetches the checkpoint record ref names and verifies it:
@@ -364,10 +343,5 @@ func CheckpointRollback(ctx context.Context, c Caller, runID [32]byte, to datase
 	if err := r.Sign(o.Key); err != nil {
 		return nil, err
 	}
-	enc, err := r.MarshalBinary()
-	if err != nil {
-		return nil, err
-	}
-	id, _ := r.ID()
-	return submitRecord(ctx, c, dataset.RunControl, runID, id, enc)
+	return publishRecord(ctx, c, dataset.RunControl, runID, r)
 }

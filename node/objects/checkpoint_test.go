@@ -2,21 +2,17 @@ package objects_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tessera-da/tessera/blob"
 	"github.com/tessera-da/tessera/blob/dataset"
-	"github.com/tessera-da/tessera/node"
 	"github.com/tessera-da/tessera/node/objects"
-	"github.com/tessera-da/tessera/node/rpc"
 	"github.com/tessera-da/tessera/share"
 )
 
@@ -37,21 +33,7 @@ func safetensorsFile(t *testing.T) []byte {
 }
 
 func TestCheckpointPutGetLogRollback(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs a node; skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	ln, err := node.StartLocalNet(ctx, node.LocalNetParams{Base: t.TempDir(), ChainID: "checkpoint-test", BlockInterval: 100 * time.Millisecond, MaxSquareWidth: 64})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cancel(); _ = ln.Wait() }()
-	tok, _ := rpc.NewToken(ln.Secret, rpc.PermsFor(rpc.PermWrite), time.Time{})
-	c, err := rpc.Dial(ctx, fmt.Sprintf("http://%s", ln.Nodes[0].Node.RPCAddr()), tok)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, c := nodeTest(t, 60*time.Second)
 	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{8}, 32))
 	run := sha256.Sum256([]byte("checkpoint run"))
 	file := safetensorsFile(t)

@@ -95,28 +95,19 @@ func List(ctx context.Context, c Caller, scope []byte) (ls []Listing, skipped in
 // each as GetRangeWith does, without keeping the bytes. It returns the
 // verified manifest.
 func Verify(ctx context.Context, c Caller, ref Ref, o ReadOptions) (*dataset.Manifest, error) {
-	parallel, err := o.parallel()
+	obj, err := Open(ctx, c, ref, o)
 	if err != nil {
 		return nil, err
 	}
-	f := newReadFetcher(c, o)
-	m, err := f.manifest(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	tree, err := newPageTree(m)
-	if err != nil {
-		return nil, err
-	}
-	prog := &progress{total: m.ObjectLength, fn: o.Progress}
-	err = f.fetchPages(ctx, m, tree, span(0, uint64(len(m.Entries))), parallel, func(_ uint64, data []byte) error {
+	prog := &progress{total: obj.m.ObjectLength, fn: o.Progress}
+	err = obj.Pages(ctx, span(0, uint64(len(obj.m.Entries))), func(_ uint64, data []byte) error {
 		prog.add(uint64(len(data)))
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return m, nil
+	return obj.m, nil
 }
 
 // VerifyLocal checks an object held locally (size bytes readable from r)

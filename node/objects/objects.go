@@ -188,11 +188,7 @@ func Put(ctx context.Context, c Caller, scope []byte, r io.ReaderAt, size int64,
 	if err := m.Sign(o.Key); err != nil {
 		return nil, err
 	}
-	enc, err := m.MarshalBinary()
-	if err != nil {
-		return nil, err
-	}
-	id, err := m.ID()
+	enc, id, err := encodeRecord(m)
 	if err != nil {
 		return nil, err
 	}
@@ -205,11 +201,10 @@ func Put(ctx context.Context, c Caller, scope []byte, r io.ReaderAt, size int64,
 			return p, nil
 		}
 	}
-	var height uint64
-	if err := c.Call(ctx, "blob.Submit", &height, []*blob.Blob{mb}, nil); err != nil {
-		return nil, fmt.Errorf("submitting the manifest: %w", err)
+	ref, err := submitBlob(ctx, c, mns, mb, id, "manifest")
+	if err != nil {
+		return nil, err
 	}
-	ref := &Ref{ID: id, Height: height, Namespace: mns, Commitment: mb.Commitment()}
 	if jn != nil {
 		if err := jn.appendManifest(ref); err != nil {
 			return nil, err

@@ -23,12 +23,32 @@ import (
 	"github.com/tessera-da/tessera/share"
 )
 
-// startNet runs a producer on 127.0.0.1 and returns a write-permitted
-// client of its RPC.
+// nodeTest starts the producer of a test that runs a node (skipped with
+// -short), bounded by bound, and returns the bounded context and a client.
+func nodeTest(t *testing.T, bound time.Duration) (context.Context, objects.Caller) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs a node; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	t.Cleanup(cancel)
+	return ctx, startNet(t, ctx)
+}
+
+// startNet runs a producer on 127.0.0.1 (100 ms blocks, squares up to
+// 64 wide) and returns a write-permitted client of its RPC.
 func startNet(t testing.TB, ctx context.Context) objects.Caller {
 	t.Helper()
+	return startNetWith(t, ctx, node.LocalNetParams{ChainID: "objects-test", BlockInterval: 100 * time.Millisecond, MaxSquareWidth: 64})
+}
+
+// startNetWith runs a producer with p (in a temporary directory) until the
+// test ends and returns a write-permitted client of its RPC.
+func startNetWith(t testing.TB, ctx context.Context, p node.LocalNetParams) objects.Caller {
+	t.Helper()
 	ctx, cancel := context.WithCancel(ctx)
-	ln, err := node.StartLocalNet(ctx, node.LocalNetParams{Base: t.TempDir(), ChainID: "objects-test", BlockInterval: 100 * time.Millisecond, MaxSquareWidth: 64})
+	p.Base = t.TempDir()
+	ln, err := node.StartLocalNet(ctx, p)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -113,12 +133,7 @@ var errEOF = errors.New("EOF")
 // get, ranges, resumable downloads and uploads, listing, verification,
 // and the faults a node (or a forged manifest) can introduce.
 func TestObjects(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs a node; skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	c := startNet(t, ctx)
+	ctx, c := nodeTest(t, 3*time.Minute)
 
 	const page = 64 << 10
 	data := testData(7*page+1000, 1) // 8 pages, the last short

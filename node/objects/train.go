@@ -10,7 +10,6 @@ import (
 	"github.com/tessera-da/tessera/blob"
 	"github.com/tessera-da/tessera/blob/dataset"
 	"github.com/tessera-da/tessera/node/api"
-	"github.com/tessera-da/tessera/share"
 )
 
 // DefaultStartMargin is how many blocks after the head a run starts by
@@ -74,7 +73,7 @@ func DeclareRun(ctx context.Context, c Caller, manifest Ref, spec RunSpec) (*Ref
 	if err != nil {
 		return nil, nil, err
 	}
-	ref, err := postTrainRecord(ctx, c, dataset.RunControl, run.ID, run.ID, enc)
+	ref, err := postRecord(ctx, c, dataset.RunControl, run.ID, run.ID, enc)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -83,24 +82,6 @@ func DeclareRun(ctx context.Context, c Caller, manifest Ref, spec RunSpec) (*Ref
 			ErrInvalid, ref.Height, run.StartHeight)
 	}
 	return ref, run, nil
-}
-
-// postTrainRecord submits enc as a blob in namespace (kind, scope) and returns
-// its Ref with ID id.
-func postTrainRecord(ctx context.Context, c Caller, kind dataset.Kind, scope, id [32]byte, enc []byte) (*Ref, error) {
-	ns, err := dataset.Namespace(kind, scope[:])
-	if err != nil {
-		return nil, err
-	}
-	b, err := blob.New(ns, enc, share.ShareVersionZero, nil)
-	if err != nil {
-		return nil, err
-	}
-	var height uint64
-	if err := c.Call(ctx, "blob.Submit", &height, []*blob.Blob{b}, nil); err != nil {
-		return nil, fmt.Errorf("submitting the %s record: %w", kind, err)
-	}
-	return &Ref{ID: id, Height: height, Namespace: ns, Commitment: b.Commitment()}, nil
 }
 
 // GetRun reads the run record at ref through the node's train.Run, which
@@ -249,15 +230,7 @@ func decodeHash(dst *[32]byte, s string) error {
 // PostProof posts an encoded training proof in its run's TrainingProofs
 // namespace and returns its Ref (ID = the proof's ID).
 func PostProof(ctx context.Context, c Caller, p *dataset.TrainingProof) (*Ref, error) {
-	enc, err := p.MarshalBinary()
-	if err != nil {
-		return nil, err
-	}
-	id, err := p.ID()
-	if err != nil {
-		return nil, err
-	}
-	return postTrainRecord(ctx, c, dataset.TrainingProofs, p.RunID, id, enc)
+	return publishRecord(ctx, c, dataset.TrainingProofs, p.RunID, p)
 }
 
 // VerifyProof asks the node to verify an encoded training proof against

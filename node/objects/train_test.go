@@ -2,7 +2,6 @@ package objects_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
@@ -12,10 +11,8 @@ import (
 	"time"
 
 	"github.com/tessera-da/tessera/blob/dataset"
-	"github.com/tessera-da/tessera/node"
 	"github.com/tessera-da/tessera/node/api"
 	"github.com/tessera-da/tessera/node/objects"
-	"github.com/tessera-da/tessera/node/rpc"
 )
 
 // TestTrainEndToEnd runs a training run against a real producer node:
@@ -23,21 +20,7 @@ import (
 // get an assignment, build a full proof, post it, verify it over RPC, and
 // check that tampered proofs are rejected naming the failed check.
 func TestTrainEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs a node; skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	ln, err := node.StartLocalNet(ctx, node.LocalNetParams{Base: t.TempDir(), ChainID: "train-test", BlockInterval: 100 * time.Millisecond, MaxSquareWidth: 64})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cancel(); _ = ln.Wait() }()
-	tok, _ := rpc.NewToken(ln.Secret, rpc.PermsFor(rpc.PermWrite), time.Time{})
-	c, err := rpc.Dial(ctx, fmt.Sprintf("http://%s", ln.Nodes[0].Node.RPCAddr()), tok)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, c := nodeTest(t, 60*time.Second)
 
 	// A 12-page dataset.
 	data := make([]byte, 12*4096-100)
