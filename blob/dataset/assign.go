@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"sort"
 )
 
 // ShuffleRounds is the number of swap-or-not rounds. 64 rounds of a
@@ -98,10 +99,11 @@ func Unshuffle(seed Seed, y, n uint64) (uint64, error) {
 
 // Params are a run's assignment parameters.
 type Params struct {
-	Pages        uint64 // pages in the dataset (holdout excluded by the caller's numbering)
-	Workers      uint64 // registered workers
-	PagesPerStep uint64 // distinct pages the run consumes per step
-	Replication  uint64 // workers per page, 1..Workers
+	Pages        uint64   // pages in the dataset
+	Holdout      []uint64 // strictly increasing page indexes below Pages that are never assigned
+	Workers      uint64   // registered workers
+	PagesPerStep uint64   // distinct pages the run consumes per step
+	Replication  uint64   // workers per page, 1..Workers
 }
 
 // MaxAssignPages bounds Params.Pages and PagesPerStep·Replication so that
@@ -113,10 +115,14 @@ func (p Params) Validate() error {
 	switch {
 	case p.Pages == 0 || p.Pages > MaxAssignPages:
 		return fmt.Errorf("%w: %d pages not in [1, %d]", ErrInvalidParams, p.Pages, uint64(MaxAssignPages))
+	case uint64(len(p.Holdout)) >= p.Pages:
+		return fmt.Errorf("%w: %d of %d pages held out leaves none to train on", ErrInvalidParams, len(p.Holdout), p.Pages)
+	case !holdoutValid(p.Holdout, p.Pages):
+		return fmt.Errorf("%w: holdout pages not strictly increasing below %d", ErrInvalidParams, p.Pages)
 	case p.Workers == 0 || p.Workers > MaxAssignPages:
 		return fmt.Errorf("%w: %d workers", ErrInvalidParams, p.Workers)
-	case p.PagesPerStep == 0 || p.PagesPerStep > p.Pages:
-		return fmt.Errorf("%w: %d pages per step not in [1, %d]", ErrInvalidParams, p.PagesPerStep, p.Pages)
+	case p.PagesPerStep == 0 || p.PagesPerStep > p.training():
+		return fmt.Errorf("%w: %d pages per step not in [1, %d training pages]", ErrInvalidParams, p.PagesPerStep, p.training())
 	case p.Replication == 0 || p.Replication > p.Workers:
 		return fmt.Errorf("%w: replication %d not in [1, %d workers]", ErrInvalidParams, p.Replication, p.Workers)
 	case p.PagesPerStep > MaxAssignPages/p.Replication:
@@ -125,10 +131,46 @@ func (p Params) Validate() error {
 	return nil
 }
 
-// StepsPerEpoch returns ceil(Pages / PagesPerStep): an epoch covers every
-// page once (Replication times over all workers); its last step may be short.
+// training returns the number of pages that are assigned: Pages less the
+// holdout.
+func (p Params) training() uint64 { return p.Pages - uint64(len(p.Holdout)) }
+
+// holdoutValid reports whether h is strictly increasing and below pages.
+func holdoutValid(h []uint64, pages uint64) bool {
+	for i, x := range h {
+		if x >= pages || (i > 0 && x <= h[i-1]) {
+			return false
+		}
+	}
+	return true
+}
+
+// page returns the page index of the j-th training page (j < training()):
+// the j-th index, counting from 0, that is not held out.
+func (p Params) page(j uint64) uint64 {
+	if len(p.Holdout) == 0 {
+		return j
+	}
+	// The answer x is the least x ≥ j with x+1 − |{h ≤ x}| = j+1
+	// training pages in [0, x]; it lies in [j, j+len(Holdout)].
+	lo, hi := j, j+uint64(len(p.Holdout))
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		held := uint64(sort.Search(len(p.Holdout), func(i int) bool { return p.Holdout[i] > mid }))
+		if mid+1-held >= j+1 {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
+}
+
+// StepsPerEpoch returns ceil(training pages / PagesPerStep): an epoch
+// covers every page not held out once (Replication times over all
+// workers); its last step may be short.
 func (p Params) StepsPerEpoch() uint64 {
-	return (p.Pages + p.PagesPerStep - 1) / p.PagesPerStep
+	return (p.training() + p.PagesPerStep - 1) / p.PagesPerStep
 }
 
 // EpochStart returns the first step of the epoch that step belongs to; the
@@ -140,7 +182,7 @@ func (p Params) EpochStart(step uint64) uint64 {
 // stepSlots returns the permutation slots [lo, hi) step uses.
 func (p Params) stepSlots(step uint64) (lo, hi uint64) {
 	lo = (step % p.StepsPerEpoch()) * p.PagesPerStep
-	return lo, min(lo+p.PagesPerStep, p.Pages)
+	return lo, min(lo+p.PagesPerStep, p.training())
 }
 
 // Assign returns the pages worker (0 ≤ worker < Workers) trains on at
@@ -170,7 +212,7 @@ func Assign(epochSeed, stepSeed Seed, p Params, step, worker uint64) ([]uint64, 
 	pages := make([]uint64, 0, (units+p.Workers-1)/p.Workers)
 	keys := newRoundKeys(epochSeed)
 	for u := q; u < units; u += p.Workers {
-		pages = append(pages, keys.shuffle(lo+u/p.Replication, p.Pages)) // lo+u/R < hi ≤ Pages
+		pages = append(pages, p.page(keys.shuffle(lo+u/p.Replication, p.training()))) // lo+u/R < hi ≤ training pages
 	}
 	return pages, nil
 }

@@ -268,3 +268,70 @@ func BenchmarkAssign(b *testing.B) {
 		})
 	}
 }
+
+// TestAssignHoldout: held-out pages are never assigned; every other page
+// is covered Replication times per epoch; the index mapping matches a
+// brute-force count; invalid holdouts are refused.
+func TestAssignHoldout(t *testing.T) {
+	for _, tc := range []struct {
+		pages   uint64
+		holdout []uint64
+	}{
+		{10, nil},
+		{10, []uint64{0}},
+		{10, []uint64{9}},
+		{10, []uint64{0, 1, 2}},
+		{37, []uint64{3, 4, 10, 20, 36}},
+		{100, []uint64{0, 2, 4, 6, 8, 50, 51, 52, 99}},
+	} {
+		p := Params{Pages: tc.pages, Holdout: tc.holdout, Workers: 3, PagesPerStep: 4, Replication: 2}
+		if err := p.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		held := map[uint64]bool{}
+		for _, h := range tc.holdout {
+			held[h] = true
+		}
+		var want []uint64
+		for i := range tc.pages {
+			if !held[i] {
+				want = append(want, i)
+			}
+		}
+		for j, x := range want {
+			if got := p.page(uint64(j)); got != x {
+				t.Fatalf("pages %d holdout %v: training page %d is %d, want %d", tc.pages, tc.holdout, j, got, x)
+			}
+		}
+		seen := map[uint64]int{}
+		for step := range p.StepsPerEpoch() {
+			seed := testSeed(fmt.Sprint("holdout", step))
+			for w := range p.Workers {
+				got, err := Assign(testSeed("epoch"), seed, p, step, w)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, x := range got {
+					if held[x] || x >= tc.pages {
+						t.Fatalf("pages %d holdout %v: assigned page %d", tc.pages, tc.holdout, x)
+					}
+					seen[x]++
+				}
+			}
+		}
+		for _, x := range want {
+			if seen[x] != int(p.Replication) {
+				t.Fatalf("pages %d holdout %v: page %d assigned %d times in an epoch, want %d", tc.pages, tc.holdout, x, seen[x], p.Replication)
+			}
+		}
+	}
+	for _, bad := range [][]uint64{{3, 3}, {5, 4}, {10}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}} {
+		p := Params{Pages: 10, Holdout: bad, Workers: 2, PagesPerStep: 1, Replication: 1}
+		if err := p.Validate(); !errors.Is(err, ErrInvalidParams) {
+			t.Errorf("holdout %v accepted: %v", bad, err)
+		}
+	}
+	if err := (Params{Pages: 10, Holdout: []uint64{0, 1, 2}, Workers: 2, PagesPerStep: 8, Replication: 1}).Validate(); !errors.Is(err, ErrInvalidParams) {
+		t.Error("more pages per step than training pages accepted")
+	}
+}

@@ -43,7 +43,9 @@
 // ComputeSeed(headerHash, runID, step) = SHA-256(headerHash ‖ runID ‖
 // BE64(step)). Shuffle is a swap-or-not permutation (ShuffleRounds rounds,
 // round r keyed by SHA-256(seed ‖ r)). Assign uses the epoch's seed to order
-// the pages, so every page is covered exactly once per epoch, and the step's
+// the pages that are not held out (Params.Holdout, from the manifest via
+// PageRoot.Holdout), so every such page is covered exactly once per epoch
+// and a held-out page never, and the step's
 // seed to hand each of the step's pages to Replication distinct workers.
 // Anyone with the two header hashes recomputes any assignment; nobody knows
 // it before those headers exist (up to a block proposer's grinding).

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/tessera-da/tessera/blob"
@@ -311,9 +312,13 @@ func ParseManifest(b []byte) (*Manifest, error) {
 // PageRoot commits to a manifest's pages: the RFC-6962 Merkle root over the
 // entries' canonical encodings, and the number of pages (which the root
 // alone does not bind for a proof; see nmt/merkle).
+//
+// Holdout carries the manifest's holdout pages, which assignment skips;
+// it is not part of the root (the manifest's signature covers it).
 type PageRoot struct {
-	Hash  [merkle.HashSize]byte // Merkle root of the page entries
-	Pages uint64                // number of page entries
+	Hash    [merkle.HashSize]byte // Merkle root of the page entries
+	Pages   uint64                // number of page entries
+	Holdout []uint64              // strictly increasing page indexes held out (never assigned)
 }
 
 // ComputePageRoot returns the page root of a valid manifest.
@@ -324,6 +329,7 @@ func (m *Manifest) ComputePageRoot() (PageRoot, error) {
 	var r PageRoot
 	copy(r.Hash[:], merkle.ComputeRoot(m.leaves()))
 	r.Pages = uint64(len(m.Entries))
+	r.Holdout = slices.Clone(m.Holdout)
 	return r, nil
 }
 

@@ -248,13 +248,13 @@ func (r *Run) StepSeedHeight(step uint64) (uint64, error) {
 	return open + r.SeedDelay, nil
 }
 
-// Params returns the assignment parameters of the run over a dataset of
-// pages pages, validated.
-func (r *Run) Params(pages uint64) (Params, error) {
+// Params returns the assignment parameters of the run over the dataset
+// whose page root (with its holdout) is root, validated.
+func (r *Run) Params(root PageRoot) (Params, error) {
 	if err := r.validateFields(); err != nil {
 		return Params{}, err
 	}
-	p := Params{Pages: pages, Workers: uint64(len(r.Workers)), PagesPerStep: r.PagesPerStep, Replication: r.Replication}
+	p := Params{Pages: root.Pages, Holdout: root.Holdout, Workers: uint64(len(r.Workers)), PagesPerStep: r.PagesPerStep, Replication: r.Replication}
 	if err := p.Validate(); err != nil {
 		return Params{}, err
 	}
@@ -262,10 +262,10 @@ func (r *Run) Params(pages uint64) (Params, error) {
 }
 
 // EpochSeedHeight returns the seed height of the first step of step's
-// epoch (the header that orders the pages for the epoch), for a dataset of
-// pages pages.
-func (r *Run) EpochSeedHeight(pages, step uint64) (uint64, error) {
-	p, err := r.Params(pages)
+// epoch (the header that orders the pages for the epoch), for the dataset
+// whose page root is root.
+func (r *Run) EpochSeedHeight(root PageRoot, step uint64) (uint64, error) {
+	p, err := r.Params(root)
 	if err != nil {
 		return 0, err
 	}
@@ -284,18 +284,15 @@ func (r *Run) WorkerIndex(key ed25519.PublicKey) (uint64, error) {
 
 // AssignFor returns the manifest page indexes worker workerIndex trains on
 // at step, in feeding order. epochHeaderHash is the hash of the header at
-// EpochSeedHeight(manifestPages, step) and stepHeaderHash that at
+// EpochSeedHeight(root, step) and stepHeaderHash that at
 // StepSeedHeight(step) (the same header when step starts its epoch). The
 // seeds are ComputeSeed(hash, run.ID, s) with s the epoch's first step and
 // step respectively; the pages come from Assign.
-func AssignFor(run *Run, manifestPages int, epochHeaderHash, stepHeaderHash [32]byte, step, workerIndex uint64) ([]uint64, error) {
+func AssignFor(run *Run, root PageRoot, epochHeaderHash, stepHeaderHash [32]byte, step, workerIndex uint64) ([]uint64, error) {
 	if err := run.Validate(); err != nil {
 		return nil, err
 	}
-	if manifestPages < 0 {
-		return nil, fmt.Errorf("%w: %d pages", ErrInvalidParams, manifestPages)
-	}
-	p, err := run.Params(uint64(manifestPages))
+	p, err := run.Params(root)
 	if err != nil {
 		return nil, err
 	}

@@ -159,7 +159,7 @@ func TestStepSeedHeight(t *testing.T) {
 		t.Fatalf("overflowing step: %v", err)
 	}
 	// 40 pages, 6 per step: 7 steps an epoch; step 9's epoch starts at 7.
-	if h, err := r.EpochSeedHeight(40, 9); err != nil || h != 1040 {
+	if h, err := r.EpochSeedHeight(PageRoot{Pages: 40}, 9); err != nil || h != 1040 {
 		t.Fatalf("epoch seed height %d (%v), want 1040", h, err)
 	}
 }
@@ -169,16 +169,16 @@ func TestStepSeedHeight(t *testing.T) {
 func TestAssignForCoverage(t *testing.T) {
 	r, _ := testRun(t, ID{3})
 	const pages = 40
-	p, err := r.Params(pages)
+	p, err := r.Params(PageRoot{Pages: pages})
 	if err != nil {
 		t.Fatal(err)
 	}
 	count := make(map[uint64]map[uint64]bool)
 	for step := uint64(7); step < 7+p.StepsPerEpoch(); step++ {
-		eh, _ := r.EpochSeedHeight(pages, step)
+		eh, _ := r.EpochSeedHeight(PageRoot{Pages: pages}, step)
 		sh, _ := r.StepSeedHeight(step)
 		for w := range uint64(len(r.Workers)) {
-			got, err := AssignFor(r, pages, testHeader(eh), testHeader(sh), step, w)
+			got, err := AssignFor(r, PageRoot{Pages: pages}, testHeader(eh), testHeader(sh), step, w)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -201,10 +201,10 @@ func TestAssignForCoverage(t *testing.T) {
 			t.Fatalf("page %d to %d workers, want %d", pg, len(ws), r.Replication)
 		}
 	}
-	if _, err := AssignFor(r, pages, [32]byte{}, [32]byte{}, 0, 4); !errors.Is(err, ErrInvalidParams) {
+	if _, err := AssignFor(r, PageRoot{Pages: pages}, [32]byte{}, [32]byte{}, 0, 4); !errors.Is(err, ErrInvalidParams) {
 		t.Fatalf("worker out of range: %v", err)
 	}
-	if _, err := AssignFor(r, 5, [32]byte{}, [32]byte{}, 0, 0); !errors.Is(err, ErrInvalidParams) {
+	if _, err := AssignFor(r, PageRoot{Pages: 5}, [32]byte{}, [32]byte{}, 0, 0); !errors.Is(err, ErrInvalidParams) {
 		t.Fatalf("fewer pages than pages per step: %v", err)
 	}
 }

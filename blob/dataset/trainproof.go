@@ -132,7 +132,7 @@ type TrainingProof struct {
 	Worker          ed25519.PublicKey // the worker's registered key
 	ManifestID      ID                // dataset manifest (Run.Manifest)
 	ManifestHeight  uint64            // height of the manifest blob
-	EpochSeedHeight uint64            // Run.EpochSeedHeight(PageRoot.Pages, Step)
+	EpochSeedHeight uint64            // Run.EpochSeedHeight(PageRoot, Step)
 	EpochSeedHash   [32]byte          // hash of the header at EpochSeedHeight
 	SeedHeight      uint64            // Run.StepSeedHeight(Step)
 	SeedHeaderHash  [32]byte          // hash of the header at SeedHeight
@@ -195,7 +195,7 @@ func Prove(run *Run, m *Manifest, in ProveInput) (*TrainingProof, error) {
 	if err != nil {
 		return nil, err
 	}
-	assigned, err := AssignFor(run, len(m.Entries), in.EpochSeedHash, in.SeedHeaderHash, in.Step, wi)
+	assigned, err := AssignFor(run, root, in.EpochSeedHash, in.SeedHeaderHash, in.Step, wi)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +209,7 @@ func Prove(run *Run, m *Manifest, in ProveInput) (*TrainingProof, error) {
 	if err != nil {
 		return nil, err
 	}
-	epochH, err := run.EpochSeedHeight(root.Pages, in.Step)
+	epochH, err := run.EpochSeedHeight(root, in.Step)
 	if err != nil {
 		return nil, err
 	}
@@ -591,7 +591,7 @@ func (p *TrainingProof) Verify(run *Run, pageRoot PageRoot, epochHeaderHash, see
 	if p.ManifestHeight != run.Manifest.Height {
 		return failed(CheckManifest, fmt.Errorf("%w: proof puts the manifest at height %d, the run at %d", ErrInvalidTrainingProof, p.ManifestHeight, run.Manifest.Height))
 	}
-	if p.PageRoot != pageRoot {
+	if p.PageRoot.Hash != pageRoot.Hash || p.PageRoot.Pages != pageRoot.Pages {
 		return failed(CheckManifest, fmt.Errorf("%w: proof's page root (%x, %d pages) is not the manifest's (%x, %d pages)",
 			ErrInvalidTrainingProof, p.PageRoot.Hash, p.PageRoot.Pages, pageRoot.Hash, pageRoot.Pages))
 	}
@@ -602,7 +602,7 @@ func (p *TrainingProof) Verify(run *Run, pageRoot PageRoot, epochHeaderHash, see
 	if p.SeedHeight != seedH {
 		return failed(CheckSeed, fmt.Errorf("%w: seed height %d, step %d is seeded at %d", ErrInvalidTrainingProof, p.SeedHeight, p.Step, seedH))
 	}
-	epochH, err := run.EpochSeedHeight(pageRoot.Pages, p.Step)
+	epochH, err := run.EpochSeedHeight(pageRoot, p.Step)
 	if err != nil {
 		return failed(CheckSeed, fmt.Errorf("%w: step %d: %w", ErrInvalidTrainingProof, p.Step, err))
 	}
@@ -622,7 +622,7 @@ func (p *TrainingProof) Verify(run *Run, pageRoot PageRoot, epochHeaderHash, see
 	if !ed25519.Verify(p.Worker, p.signingMessage(), p.Signature) {
 		return failed(CheckSignature, fmt.Errorf("%w: does not verify under worker %d's key %x", ErrInvalidProofSignature, wi, []byte(p.Worker)))
 	}
-	assigned, err := AssignFor(run, int(pageRoot.Pages), epochHeaderHash, seedHeaderHash, p.Step, wi)
+	assigned, err := AssignFor(run, pageRoot, epochHeaderHash, seedHeaderHash, p.Step, wi)
 	if err != nil {
 		return failed(CheckAssignment, fmt.Errorf("%w: recomputing the assignment: %w", ErrWrongAssignment, err))
 	}

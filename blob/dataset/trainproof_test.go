@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -47,7 +48,7 @@ func newProofFixture(t testing.TB, step uint64) *proofFixture {
 
 func (fx *proofFixture) setStep(t testing.TB, step uint64) {
 	t.Helper()
-	eh, err := fx.run.EpochSeedHeight(fx.root.Pages, step)
+	eh, err := fx.run.EpochSeedHeight(fx.root, step)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func (fx *proofFixture) setStep(t testing.TB, step uint64) {
 // prove builds worker w's honest proof and returns it with its fed pages.
 func (fx *proofFixture) prove(t testing.TB, w int) (*TrainingProof, [][]byte) {
 	t.Helper()
-	idx, err := AssignFor(fx.run, len(fx.pages), fx.epochH, fx.seedH, fx.step, uint64(w))
+	idx, err := AssignFor(fx.run, fx.root, fx.epochH, fx.seedH, fx.step, uint64(w))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +325,7 @@ func TestVerifyFed(t *testing.T) {
 
 func TestProveRejects(t *testing.T) {
 	fx := newProofFixture(t, 0)
-	idx, _ := AssignFor(fx.run, len(fx.pages), fx.epochH, fx.seedH, 0, 0)
+	idx, _ := AssignFor(fx.run, fx.root, fx.epochH, fx.seedH, 0, 0)
 	var fed [][]byte
 	for _, i := range idx {
 		fed = append(fed, fx.pages[(i+1)%uint64(len(fx.pages))])
@@ -430,9 +431,9 @@ func ExampleProve() {
 	// Step 1 is seeded by the header at 106, its epoch by the one at 103.
 	step := uint64(1)
 	seedHeight, _ := run.StepSeedHeight(step)
-	epochHeight, _ := run.EpochSeedHeight(root.Pages, step)
+	epochHeight, _ := run.EpochSeedHeight(root, step)
 	header := func(h uint64) [32]byte { return sha256.Sum256([]byte{byte(h)}) } // verified headers in real use
-	mine, _ := AssignFor(run, len(m.Entries), header(epochHeight), header(seedHeight), step, 0)
+	mine, _ := AssignFor(run, root, header(epochHeight), header(seedHeight), step, 0)
 	var fed [][]byte
 	for _, i := range mine {
 		fed = append(fed, pages[i])
@@ -845,5 +846,43 @@ func BenchmarkVerifyTrainingProofBytes(b *testing.B) {
 		if err := fx.verify(q); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestTrainingProofHoldout: the fixture's manifest holds out its first and
+// last pages; no worker is ever assigned them, and a verifier that forgot
+// the holdout (a page root without it) rejects honest proofs.
+func TestTrainingProofHoldout(t *testing.T) {
+	fx := newProofFixture(t, 0)
+	if len(fx.root.Holdout) != 2 {
+		t.Fatalf("fixture holdout %v", fx.root.Holdout)
+	}
+	p, err := fx.run.Params(fx.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for step := range p.StepsPerEpoch() {
+		fx.setStep(t, step)
+		for w := range fx.privs {
+			idx, err := AssignFor(fx.run, fx.root, fx.epochH, fx.seedH, step, uint64(w))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, i := range idx {
+				if slices.Contains(fx.root.Holdout, i) {
+					t.Fatalf("step %d worker %d assigned held-out page %d", step, w, i)
+				}
+			}
+		}
+	}
+	fx.setStep(t, 1)
+	proof, _ := fx.prove(t, 0)
+	if err := fx.verify(proof); err != nil {
+		t.Fatal(err)
+	}
+	noHoldout := fx.root
+	noHoldout.Holdout = nil
+	if err := proof.Verify(fx.run, noHoldout, fx.epochH, fx.seedH); err == nil {
+		t.Fatal("a proof verified against a page root without the manifest's holdout")
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -26,6 +27,8 @@ func newDatasetCmd() *cobra.Command {
 
 	var (
 		home, name, version, license, format, media, journal string
+		transform, srcURI, srcRev, srcSHA, holdout           string
+		parents                                              []string
 		pageSize                                             uint64
 	)
 	put := &cobra.Command{
@@ -37,6 +40,42 @@ recorded in the journal file: rerunning the same command after a failure
 submits only the pages that are missing.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			meta := &dataset.Manifest{Name: name, Version: version, License: license, RecordFormat: format, Transform: transform,
+				Source: dataset.Source{URI: srcURI, Revision: srcRev}}
+			if srcSHA != "" {
+				b, err := hex.DecodeString(srcSHA)
+				if err != nil || len(b) != sha256.Size {
+					return fmt.Errorf("--source-sha256 %q is not 64 hex digits", srcSHA)
+				}
+				meta.Source.SHA256 = [sha256.Size]byte(b)
+			}
+			for _, p := range parents {
+				id, err := parseIDArg("parent dataset", p)
+				if err != nil {
+					return fmt.Errorf("--parent: %w", err)
+				}
+				meta.Parents = append(meta.Parents, id)
+			}
+			if holdout != "" {
+				rs, err := parseStepRanges(holdout)
+				if err != nil {
+					return fmt.Errorf("--holdout: %w", err)
+				}
+				for _, r := range rs {
+					if r.Last < r.First || r.Last-r.First >= dataset.MaxHoldout {
+						return fmt.Errorf("--holdout: range %d-%d", r.First, r.Last)
+					}
+					for i := r.First; ; i++ {
+						meta.Holdout = append(meta.Holdout, i)
+						if len(meta.Holdout) > dataset.MaxHoldout {
+							return fmt.Errorf("--holdout: more than %d pages", dataset.MaxHoldout)
+						}
+						if i == r.Last {
+							break
+						}
+					}
+				}
+			}
 			file, size, err := openSized(args[1])
 			if err != nil {
 				return err
@@ -55,7 +94,7 @@ submits only the pages that are missing.`,
 			defer bar.finish()
 			ref, err := objects.Put(ctx, c, []byte(args[0]), file, size, objects.Options{
 				PageSize: pageSize, Parallel: parallel, Key: key, MediaType: media, Journal: journal, Progress: bar.update,
-				Dataset: &dataset.Manifest{Name: name, Version: version, License: license, RecordFormat: format},
+				Dataset: meta,
 			})
 			if err != nil {
 				return err
@@ -72,6 +111,12 @@ submits only the pages that are missing.`,
 	put.Flags().StringVar(&format, "format", "", "record format (e.g. tokens-u32, jsonl)")
 	put.Flags().StringVar(&media, "media-type", "application/octet-stream", "media type")
 	put.Flags().StringVar(&journal, "journal", "", "upload journal file; rerun with the same journal to resume")
+	put.Flags().StringSliceVar(&parents, "parent", nil, "dataset this one was derived from: its manifest ID (hex) or REF.json (repeatable)")
+	put.Flags().StringVar(&transform, "transform", "", "how the parents became this dataset (e.g. a script's hash)")
+	put.Flags().StringVar(&srcURI, "source-uri", "", "where the bytes came from (e.g. hf://datasets/org/name)")
+	put.Flags().StringVar(&srcRev, "source-revision", "", "revision of the source (e.g. a commit)")
+	put.Flags().StringVar(&srcSHA, "source-sha256", "", "SHA-256 of the source bytes (hex)")
+	put.Flags().StringVar(&holdout, "holdout", "", "pages held out for evaluation, e.g. 0-3,17 (not assigned to workers)")
 
 	var out, rng string
 	get := &cobra.Command{

@@ -245,11 +245,11 @@ func (s *Service) manifestRoot(ctx context.Context, run *dataset.Run) (dataset.P
 
 // seedHashes returns the hashes of the epoch seed header and the step seed
 // header of step, with their heights.
-func (s *Service) seedHashes(run *dataset.Run, pages, step uint64) (epochH, seedH uint64, epoch, seed [32]byte, err error) {
+func (s *Service) seedHashes(run *dataset.Run, root dataset.PageRoot, step uint64) (epochH, seedH uint64, epoch, seed [32]byte, err error) {
 	if seedH, err = run.StepSeedHeight(step); err != nil {
 		return
 	}
-	if epochH, err = run.EpochSeedHeight(pages, step); err != nil {
+	if epochH, err = run.EpochSeedHeight(root, step); err != nil {
 		return
 	}
 	if seed, err = s.headerHash(step, seedH); err != nil {
@@ -271,7 +271,7 @@ func (s *Service) TrainRun(ctx context.Context, ref Ref) (*RunInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := run.Params(root.Pages)
+	p, err := run.Params(root)
 	if err != nil {
 		return nil, err
 	}
@@ -326,11 +326,11 @@ func (s *Service) TrainAssign(ctx context.Context, ref Ref, step uint64, worker 
 	if err != nil {
 		return nil, err
 	}
-	epochH, seedH, epoch, seed, err := s.seedHashes(run, root.Pages, step)
+	epochH, seedH, epoch, seed, err := s.seedHashes(run, root, step)
 	if err != nil {
 		return nil, err
 	}
-	idx, err := dataset.AssignFor(run, len(m.Entries), epoch, seed, step, wi)
+	idx, err := dataset.AssignFor(run, root, epoch, seed, step, wi)
 	if err != nil {
 		return nil, err
 	}
@@ -384,7 +384,7 @@ func (s *Service) TrainVerify(ctx context.Context, proof []byte) (*TrainVerifyRe
 	if err != nil {
 		return fail(dataset.CheckManifest, err)
 	}
-	_, _, epoch, seed, err := s.seedHashes(run, root.Pages, p.Step)
+	_, _, epoch, seed, err := s.seedHashes(run, root, p.Step)
 	if err != nil {
 		return fail(dataset.CheckHeaders, err)
 	}

@@ -66,7 +66,11 @@ func DeclareRun(ctx context.Context, c Caller, manifest Ref, spec RunSpec) (*Ref
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := run.Params(uint64(len(m.Entries))); err != nil {
+	root, err := m.ComputePageRoot()
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := run.Params(root); err != nil {
 		return nil, nil, fmt.Errorf("run over %d pages: %w", len(m.Entries), err)
 	}
 	enc, err := run.MarshalBinary()
