@@ -664,7 +664,7 @@ func TestFullTrainingProofEveryByteMutation(t *testing.T) {
 		// Bytes of the section up to the end of the second proof.
 		end = start + 1
 		for _, cp := range p.Inclusions[:2] {
-			j, _ := cp.MarshalJSON()
+			j, _ := cp.MarshalBinary()
 			end += 4 + len(j)
 		}
 	}
