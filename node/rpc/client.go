@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/tessera-da/tessera/internal/jsonscan"
 )
 
 // SubscriptionBuffer is how many values a Subscribe channel holds before
@@ -134,7 +135,7 @@ func (c *Client) Call(ctx context.Context, method string, result any, params ...
 	if result == nil || len(res) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(res, result); err != nil {
+	if err := decodeResult(res, result); err != nil {
 		return fmt.Errorf("rpc: decoding result of %s: %w", method, err)
 	}
 	return nil
@@ -177,7 +178,7 @@ func encodeRequest(id int64, method string, params []any) ([]byte, error) {
 	if params == nil {
 		params = []any{}
 	}
-	ps, err := json.Marshal(params)
+	ps, err := encodeParams(params)
 	if err != nil {
 		return nil, fmt.Errorf("rpc: encoding params of %s: %w", method, err)
 	}
@@ -190,6 +191,31 @@ func encodeRequest(id int64, method string, params []any) ([]byte, error) {
 	b = append(b, `,"params":`...)
 	b = append(b, ps...)
 	return append(b, '}'), nil
+}
+
+// encodeParams encodes params as json.Marshal(params) does, letting
+// jsonAppender params (and slices of them) write themselves.
+func encodeParams(params []any) ([]byte, error) {
+	b := []byte{'['}
+	for i, p := range params {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		out, ok, err := appendFast(b, p)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			b = out
+			continue
+		}
+		pb, err := json.Marshal(p)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, pb...)
+	}
+	return append(b, ']'), nil
 }
 
 // response is a decoded response object.
@@ -215,12 +241,12 @@ func (c *Client) httpCall(ctx context.Context, id int64, body []byte) (json.RawM
 		return nil, fmt.Errorf("rpc: %w", err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
+	data, err := readResponseBody(resp)
 	if err != nil {
 		return nil, fmt.Errorf("rpc: reading response: %w", err)
 	}
-	var r response
-	if err := json.Unmarshal(data, &r); err != nil {
+	r, err := decodeResponse(data)
+	if err != nil {
 		return nil, fmt.Errorf("rpc: HTTP %s: response is not JSON-RPC: %w", resp.Status, err)
 	}
 	if r.Error != nil {
@@ -230,6 +256,24 @@ func (c *Client) httpCall(ctx context.Context, id int64, body []byte) (json.RawM
 		return nil, fmt.Errorf("rpc: response id %s does not match request id %s", r.ID, want)
 	}
 	return r.Result, nil
+}
+
+// maxPreallocResponse bounds the buffer allocated up front from a
+// response's Content-Length (bytes); longer bodies grow as they arrive.
+const maxPreallocResponse = 64 << 20
+
+// readResponseBody reads a response body into one buffer of the declared
+// length when there is one (net/http then guarantees exactly that many
+// bytes or an error), instead of growing and copying it repeatedly.
+func readResponseBody(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n > 0 && n <= maxPreallocResponse {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	return io.ReadAll(resp.Body)
 }
 
 // decodeErrorBody reads the JSON-RPC error of a refused request, if any.
@@ -365,16 +409,16 @@ func (w *wsClient) readLoop() {
 }
 
 func (w *wsClient) handle(data []byte) {
-	var r response
-	if json.Unmarshal(data, &r) != nil {
+	r, err := decodeResponse(data)
+	if err != nil {
 		return // not an object (we never send batches); ignore
 	}
 	switch r.Method {
 	case "":
 		w.handleResponse(r)
 	case methodChanValue, methodChanClose:
-		var ps []json.RawMessage
-		if json.Unmarshal(r.Params, &ps) != nil || len(ps) == 0 {
+		ps, err := jsonscan.SplitArray(r.Params)
+		if err != nil || len(ps) == 0 {
 			return
 		}
 		var chID uint64

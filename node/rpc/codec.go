@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+
+	"github.com/tessera-da/tessera/internal/jsonscan"
 )
 
 // Protocol method names (go-jsonrpc's channel and cancel extensions).
@@ -37,14 +39,19 @@ func splitBody(body []byte, maxBatch int) (single []byte, batch []json.RawMessag
 	if len(body) == 0 {
 		return nil, nil, errorf(CodeInvalidRequest, "empty request")
 	}
-	if !json.Valid(body) {
+	if !jsonscan.Valid(body) { // json.Valid's verdict, a word at a time
 		return nil, nil, errorf(CodeParseError, "parse error: request is not valid JSON")
 	}
 	if body[0] != '[' {
 		return body, nil, nil
 	}
-	if err := json.Unmarshal(body, &batch); err != nil {
+	els, err := jsonscan.SplitArray(body)
+	if err != nil {
 		return nil, nil, errorf(CodeParseError, "parse error: %s", shortErr(err))
+	}
+	batch = make([]json.RawMessage, len(els))
+	for i, el := range els {
+		batch[i] = el
 	}
 	if len(batch) == 0 {
 		return nil, nil, errorf(CodeInvalidRequest, "empty batch")
@@ -63,9 +70,11 @@ func parseRequest(raw []byte) (request, *Error) {
 	if len(raw) == 0 || raw[0] != '{' {
 		return req, errorf(CodeInvalidRequest, "invalid request: not a JSON object")
 	}
-	var env envelope
-	if err := json.Unmarshal(raw, &env); err != nil {
-		return req, errorf(CodeInvalidRequest, "invalid request: %s", shortErr(err))
+	env, ok := splitEnvelope(raw)
+	if !ok {
+		if err := json.Unmarshal(raw, &env); err != nil {
+			return req, errorf(CodeInvalidRequest, "invalid request: %s", shortErr(err))
+		}
 	}
 	if env.ID != nil {
 		if !validID(env.ID) {
@@ -88,6 +97,36 @@ func parseRequest(raw []byte) (request, *Error) {
 	}
 	req.params = env.Params
 	return req, nil
+}
+
+// envelopeKeys are the envelope's members in field order.
+var envelopeKeys = [...]string{"jsonrpc", "id", "method", "params"}
+
+// splitEnvelope fills an envelope from the valid JSON object raw the way
+// encoding/json would (keys matched case-insensitively, the last of
+// duplicates wins, unknown keys ignored) but skipping values with
+// jsonscan instead of scanning them byte by byte. ok is false when a key
+// has escapes or non-ASCII bytes, whose matching it leaves to
+// encoding/json.
+func splitEnvelope(raw []byte) (env envelope, ok bool) {
+	members, err := jsonscan.SplitObject(raw)
+	if err != nil {
+		return envelope{}, false
+	}
+	fields := [...]*json.RawMessage{&env.JSONRPC, &env.ID, &env.Method, &env.Params}
+	for _, m := range members {
+		for i, name := range envelopeKeys {
+			match, known := jsonscan.KeyIs(m.Key, name)
+			if !known {
+				return envelope{}, false
+			}
+			if match {
+				*fields[i] = m.Value
+				break
+			}
+		}
+	}
+	return env, true
 }
 
 // validID accepts the id types JSON-RPC 2.0 allows.
@@ -124,11 +163,17 @@ const respPrefix = `{"jsonrpc":"2.0","id":`
 
 // appendResult appends a success response; result must be valid JSON.
 func appendResult(dst []byte, id, result json.RawMessage) []byte {
-	dst = append(dst, respPrefix...)
-	dst = appendID(dst, id)
-	dst = append(dst, `,"result":`...)
+	dst = appendResultPrefix(dst, id)
 	dst = append(dst, result...)
 	return append(dst, '}')
+}
+
+// appendResultPrefix appends a success response up to its result, which
+// the caller appends followed by '}'.
+func appendResultPrefix(dst []byte, id json.RawMessage) []byte {
+	dst = append(dst, respPrefix...)
+	dst = appendID(dst, id)
+	return append(dst, `,"result":`...)
 }
 
 // appendError appends an error response.

@@ -111,6 +111,19 @@
 // method, latency and error of every call for metrics; Options.Logger
 // receives handler panics.
 //
+// # Large payloads
+//
+// A request or response is checked to be JSON once, with a validator that
+// gives json.Valid's verdict but checks string contents a word at a time;
+// after that the envelope and the params are split without re-scanning
+// them (internal/jsonscan). A param whose type has UnmarshalJSON (or a
+// slice of such, like blob.Submit's []*blob.Blob) gets its raw bytes
+// directly, and a result with an AppendJSON(dst []byte) ([]byte, error)
+// method (blob.Blob) writes itself into the response; the client does the
+// same for params and results. Values, errors and bytes on the wire are
+// those encoding/json gives; the fuzz targets of fastjson_test.go check
+// it.
+//
 // # Differences from go-jsonrpc
 //
 // Deliberate: HTTP status 200 (not 500) for method-not-found and param

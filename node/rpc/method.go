@@ -2,15 +2,20 @@ package rpc
 
 import (
 	"context"
+	"encoding"
 	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
+
+	"github.com/tessera-da/tessera/internal/jsonscan"
 )
 
 var (
-	ctxType = reflect.TypeFor[context.Context]()
-	errType = reflect.TypeFor[error]()
+	ctxType             = reflect.TypeFor[context.Context]()
+	errType             = reflect.TypeFor[error]()
+	unmarshalerType     = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
 // maxMethodName bounds registered method names (bytes).
@@ -22,9 +27,10 @@ type method struct {
 	perm   Perm
 	fn     reflect.Value
 	params []reflect.Type
-	names  []string // parameter names for error messages; may be nil
-	value  bool     // the handler returns a value before its error
-	sub    bool     // that value is a receive-only channel
+	decs   []paramDecoder // one per param
+	names  []string       // parameter names for error messages; may be nil
+	value  bool           // the handler returns a value before its error
+	sub    bool           // that value is a receive-only channel
 }
 
 // newMethod checks a handler's signature: func(context.Context, P1, …, Pn)
@@ -54,6 +60,7 @@ func newMethod(name string, perm Perm, fn any, names []string) (*method, error) 
 			return nil, fmt.Errorf("rpc: register %s: parameter %d has type %v, which JSON cannot decode into", name, i, pt)
 		}
 		m.params = append(m.params, pt)
+		m.decs = append(m.decs, newParamDecoder(pt))
 	}
 	if len(names) != 0 && len(names) != len(m.params) {
 		return nil, fmt.Errorf("rpc: register %s: %d parameter names for %d parameters", name, len(names), len(m.params))
@@ -138,14 +145,15 @@ func (m *method) paramLabel(i int) string {
 
 // decodeParams decodes positional params into the handler's argument
 // types. raw is nil, "null" or a JSON array or object (already checked to
-// be valid JSON); each element is decoded with encoding/json, so types with
-// UnmarshalJSON validate themselves.
+// be valid JSON); each element is decoded as encoding/json would decode
+// it (see paramDecoder), so types with UnmarshalJSON validate themselves.
 func (m *method) decodeParams(raw json.RawMessage) ([]reflect.Value, *Error) {
-	var ps []json.RawMessage
+	var ps [][]byte
 	switch {
 	case len(raw) == 0 || string(raw) == "null":
 	case raw[0] == '[':
-		if err := json.Unmarshal(raw, &ps); err != nil {
+		var err error
+		if ps, err = jsonscan.SplitArray(raw); err != nil {
 			return nil, errorf(CodeInvalidParams, "params of '%s' are not a JSON array: %s", m.name, shortErr(err))
 		}
 	default:
@@ -156,11 +164,11 @@ func (m *method) decodeParams(raw json.RawMessage) ([]reflect.Value, *Error) {
 	}
 	args := make([]reflect.Value, len(ps))
 	for i, p := range ps {
-		v := reflect.New(m.params[i])
-		if err := json.Unmarshal(p, v.Interface()); err != nil {
+		v, err := m.decs[i].decode(p)
+		if err != nil {
 			return nil, errorf(CodeInvalidParams, "invalid param %s of '%s': %s", m.paramLabel(i), m.name, shortErr(err))
 		}
-		args[i] = v.Elem()
+		args[i] = v
 	}
 	return args, nil
 }
@@ -179,4 +187,94 @@ func (m *method) signature() string {
 		}
 	}
 	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// paramDecoder decodes one positional param of a fixed type. For the
+// types encoding/json would hand straight to an UnmarshalJSON method, it
+// calls that method itself on the raw param: the request was validated
+// once as a whole, and encoding/json would scan the param again (and, for
+// a slice, twice) before reaching the method. Every other type goes
+// through json.Unmarshal. Results and errors are those of json.Unmarshal.
+type paramDecoder struct {
+	t    reflect.Type
+	how  unmarshalVia
+	elem unmarshalVia // for viaSlice: how each element is decoded
+}
+
+// unmarshalVia says how a value of some type is decoded.
+type unmarshalVia uint8
+
+const (
+	viaJSON    unmarshalVia = iota // json.Unmarshal
+	viaAddr                        // named non-pointer T with (*T).UnmarshalJSON: called even for null
+	viaPointer                     // pointer *E implementing json.Unmarshaler: null gives nil
+	viaSlice                       // slice whose elements are viaAddr or viaPointer
+)
+
+// unmarshalerVia finds whether encoding/json decodes a value of type t by
+// calling its UnmarshalJSON directly, and how it reaches the method.
+func unmarshalerVia(t reflect.Type) unmarshalVia {
+	switch {
+	case t.Kind() == reflect.Pointer && t.Implements(unmarshalerType):
+		return viaPointer
+	case t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface && t.Name() != "" && reflect.PointerTo(t).Implements(unmarshalerType):
+		return viaAddr
+	}
+	return viaJSON
+}
+
+func newParamDecoder(t reflect.Type) paramDecoder {
+	if how := unmarshalerVia(t); how != viaJSON {
+		return paramDecoder{t: t, how: how}
+	}
+	if t.Kind() == reflect.Slice && !reflect.PointerTo(t).Implements(textUnmarshalerType) {
+		if el := unmarshalerVia(t.Elem()); el != viaJSON {
+			return paramDecoder{t: t, how: viaSlice, elem: el}
+		}
+	}
+	return paramDecoder{t: t}
+}
+
+// decode decodes raw, a valid JSON value, into a new value of d.t.
+func (d paramDecoder) decode(raw []byte) (reflect.Value, error) {
+	v := reflect.New(d.t).Elem()
+	switch d.how {
+	case viaAddr, viaPointer:
+		return v, setUnmarshaled(v, d.how, raw)
+	case viaSlice:
+		if string(raw) == "null" {
+			return v, nil
+		}
+		if raw[0] != '[' {
+			break // json.Unmarshal words the type error
+		}
+		els, err := jsonscan.SplitArray(raw)
+		if err != nil {
+			return v, err
+		}
+		v.Set(reflect.MakeSlice(d.t, len(els), len(els)))
+		for i, el := range els {
+			if err := setUnmarshaled(v.Index(i), d.elem, el); err != nil {
+				return v, err
+			}
+		}
+		return v, nil
+	}
+	err := json.Unmarshal(raw, v.Addr().Interface())
+	return v, err
+}
+
+// setUnmarshaled decodes raw into the settable v as encoding/json does for
+// a type reached via how: a pointer stays nil on null, and is otherwise
+// allocated and its UnmarshalJSON called; a named value has its pointer's
+// UnmarshalJSON called, null included.
+func setUnmarshaled(v reflect.Value, how unmarshalVia, raw []byte) error {
+	if how == viaPointer {
+		if string(raw) == "null" {
+			return nil
+		}
+		v.Set(reflect.New(v.Type().Elem()))
+		return v.Interface().(json.Unmarshaler).UnmarshalJSON(raw)
+	}
+	return v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(raw)
 }

@@ -494,7 +494,11 @@ func (s *Server) exec(ctx context.Context, perms []Perm, req request, ws *wsConn
 			}
 		}()
 	}
-	result, ch, e := s.invoke(ctx, m, req)
+	var prefix []byte // the response up to its result
+	if req.id != nil {
+		prefix = appendResultPrefix(make([]byte, 0, 64), req.id)
+	}
+	result, ch, e := s.invoke(ctx, m, req, prefix)
 	if e != nil {
 		rerr = e
 		return out
@@ -504,7 +508,7 @@ func (s *Server) exec(ctx context.Context, perms []Perm, req request, ws *wsConn
 		return out
 	}
 	if req.id != nil {
-		out.resp = appendResult(make([]byte, 0, len(result)+len(req.id)+32), req.id, result)
+		out.resp = append(result, '}')
 	}
 	return out
 }
@@ -519,10 +523,11 @@ func (s *Server) observe(name string, d time.Duration, err error) {
 	s.opts.Observe(name, d, err)
 }
 
-// invoke decodes the params, calls the handler and encodes its result,
-// turning a panic anywhere in that (handler, UnmarshalJSON, MarshalJSON)
-// into CodeInternalError.
-func (s *Server) invoke(ctx context.Context, m *method, req request) (result json.RawMessage, ch reflect.Value, e *Error) {
+// invoke decodes the params, calls the handler and appends its encoded
+// result to dst (so that a large result is written once, into the
+// response), turning a panic anywhere in that (handler, UnmarshalJSON,
+// MarshalJSON) into CodeInternalError.
+func (s *Server) invoke(ctx context.Context, m *method, req request, dst []byte) (result []byte, ch reflect.Value, e *Error) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.log.Error("rpc: handler panicked", "method", m.name, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
@@ -541,7 +546,7 @@ func (s *Server) invoke(ctx context.Context, m *method, req request) (result jso
 		return nil, reflect.Value{}, toError(errV.Interface().(error))
 	}
 	if !m.value {
-		return json.RawMessage("null"), reflect.Value{}, nil
+		return append(dst, "null"...), reflect.Value{}, nil
 	}
 	if m.sub {
 		if outs[0].IsNil() {
@@ -549,7 +554,7 @@ func (s *Server) invoke(ctx context.Context, m *method, req request) (result jso
 		}
 		return nil, outs[0], nil
 	}
-	b, err := encodeResult(outs[0].Interface())
+	b, err := appendResultValue(dst, outs[0].Interface())
 	if err != nil {
 		s.log.Error("rpc: encoding result", "method", m.name, "err", err)
 		return nil, reflect.Value{}, errorf(CodeInternalError, "internal error encoding the result of '%s'", m.name)
@@ -621,15 +626,29 @@ func clip(s string) string {
 	return strings.ToValidUTF8(s, "?")
 }
 
-// encodeResult encodes a method's result. A result that is itself a
-// json.Marshaler is encoded by calling it directly: encoding/json would
-// re-scan and compact its output, which for a 1 MiB blob costs more than
-// producing it. The node's result types are trusted to emit valid JSON.
-func encodeResult(v any) ([]byte, error) {
+// appendResultValue appends a method's encoded result to dst. A result
+// that appends its own JSON (jsonAppender, or a slice of them) or is
+// itself a json.Marshaler is encoded by calling it directly: encoding/json
+// would re-scan and compact its output, which for a 1 MiB blob costs more
+// than producing it. The node's result types are trusted to emit valid
+// JSON.
+func appendResultValue(dst []byte, v any) ([]byte, error) {
+	if b, ok, err := appendFast(dst, v); ok {
+		return b, err
+	}
+	var b []byte
+	var err error
 	if m, ok := v.(json.Marshaler); ok {
 		if rv := reflect.ValueOf(v); rv.Kind() != reflect.Pointer || !rv.IsNil() {
-			return m.MarshalJSON()
+			b, err = m.MarshalJSON()
+		} else {
+			b, err = json.Marshal(v)
 		}
+	} else {
+		b, err = json.Marshal(v)
 	}
-	return json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(dst, b...), nil
 }

@@ -269,6 +269,9 @@ func encodeValue(v reflect.Value) (b []byte, err error) {
 			err = fmt.Errorf("panic encoding value: %v", p)
 		}
 	}()
+	if b, ok, err := appendFast(nil, v.Interface()); ok {
+		return b, err
+	}
 	return json.Marshal(v.Interface())
 }
 
