@@ -266,7 +266,7 @@ func TestCommitmentProofLiars(t *testing.T) {
 			p[i] ^= 0x01
 			return p
 		}), ErrBadResponse},
-		{"invalid JSON", inFrame(0, func(p []byte) []byte { return append(p[:2], '{') }), ErrBadResponse},
+		{"invalid proof encoding", inFrame(0, func(p []byte) []byte { return append(p[:2], '{') }), ErrBadResponse},
 		{"no proof", inFrame(0, func(p []byte) []byte { return p[:2] }), ErrBadResponse},
 		{"trailing bytes", inFrame(0, func(p []byte) []byte { return append(p, '}') }), ErrBadResponse},
 		{"status with body", inFrame(0, func(p []byte) []byte { p[1] = byte(statusNotFound); return p }), ErrBadResponse},

@@ -46,7 +46,7 @@
 //	headers request   0x51 ‖ from u64 ‖ to u64
 //	headers response  0x52 ‖ status ‖ [n u16 ‖ n × (len u16 ‖ header.MarshalBinary)]
 //	cp request        0x61 ‖ height u64 ‖ namespace (29) ‖ commitment (32)
-//	cp response       0x62 ‖ status ‖ [blob.CommitmentProof JSON (celestia-node's shape)]
+//	cp response       0x62 ‖ status ‖ [blob.CommitmentProof, binary encoding]
 //
 // The nd response is the head and then one nd row frame per row of the
 // head's range whose root covers the namespace, in order. The ods response

@@ -377,7 +377,7 @@ func decodeCPResponse(p []byte) (status, *blob.CommitmentProof, error) {
 		return 0, nil, fmt.Errorf("%w: commitment proof response without a proof", errProtocol)
 	}
 	cp := new(blob.CommitmentProof)
-	if err := cp.UnmarshalJSON(p); err != nil {
+	if err := cp.UnmarshalBinary(p); err != nil {
 		return 0, nil, fmt.Errorf("%w: commitment proof: %w", errProtocol, err)
 	}
 	return statusOK, cp, nil

@@ -170,7 +170,8 @@ const (
 )
 
 // cpResponseMax bounds a commitment proof response for a square of ODS
-// width k (bytes): the status and a blob.CommitmentProof in JSON with at
+// width k (bytes): the status and a blob.CommitmentProof (sent in its
+// binary encoding, bounded here by its larger JSON form) with at
 // most blob.MaxSubtreeRoots subtree roots and, per original row the blob
 // spans (at most k), one NMT range proof in a row of 2k leaves (at most
 // 2·log2(2k) nodes, leaf hash included), its row root and the root's

@@ -569,7 +569,7 @@ func (s *Server) commitmentFrame(m cpRequest) []byte {
 		// The index points at something else than the blob asked for.
 		return statusFrame(nil, msgCPResponse, statusInternal)
 	}
-	enc, err := cp.MarshalJSON()
+	enc, err := cp.MarshalBinary()
 	if err != nil || 1+1+len(enc) > cpResponseMax(eds.ODSWidth()) {
 		return statusFrame(nil, msgCPResponse, statusInternal)
 	}
