@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tessera-da/tessera/blob"
 	"github.com/tessera-da/tessera/blob/dataset"
 	"github.com/tessera-da/tessera/node/rpc"
 )
@@ -82,7 +83,36 @@ func (s *Service) datasetMethods() []reg {
 	return []reg{
 		{"dataset.GetPiece", rpc.PermRead, s.DatasetGetPiece, []string{"sha256"}},
 		{"dataset.Providers", rpc.PermRead, s.DatasetProviders, []string{"id"}},
+		{"dataset.Manifest", rpc.PermRead, s.DatasetManifest, []string{"ref"}},
 	}
+}
+
+// ManifestInfo is dataset.Manifest's result: a manifest read from the
+// chain and verified, as JSON (dataset.Manifest's shape), with its page
+// root.
+type ManifestInfo struct {
+	Manifest json.RawMessage `json:"manifest"`
+	PageRoot string          `json:"page_root"` // hex RFC-6962 root over the page entries
+	Pages    uint64          `json:"pages"`
+}
+
+// DatasetManifest returns the manifest ref locates, verified: its blob's
+// commitment proof against its block's data root, its publisher's
+// signature, and its ID. With it and dataset.GetPiece a client in any
+// language reads pages it can check by their SHA-256 alone.
+func (s *Service) DatasetManifest(ctx context.Context, ref Ref) (*ManifestInfo, error) {
+	if len(ref.Commitment) != blob.CommitmentSize {
+		return nil, fmt.Errorf("%w: commitment of %d bytes", dataset.ErrInvalidManifest, len(ref.Commitment))
+	}
+	m, root, err := s.manifestAt(ctx, dataset.ManifestRef{ID: ref.ID, Height: ref.Height, Namespace: ref.Namespace, Commitment: [32]byte(ref.Commitment)})
+	if err != nil {
+		return nil, err
+	}
+	js, err := m.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return &ManifestInfo{Manifest: js, PageRoot: hex.EncodeToString(root.Hash[:]), Pages: root.Pages}, nil
 }
 
 // DatasetGetPiece returns the page whose SHA-256 is digest: from the node's

@@ -182,7 +182,13 @@ func (s *Service) loadRun(ctx context.Context, id [32]byte, height uint64, commi
 // loadManifest reads the run's manifest from where the run says it is,
 // verified, signed and with the run's manifest ID, and returns its root.
 func (s *Service) loadManifest(ctx context.Context, run *dataset.Run) (*dataset.Manifest, dataset.PageRoot, error) {
-	ref := run.Manifest
+	return s.manifestAt(ctx, run.Manifest)
+}
+
+// manifestAt reads the manifest blob ref locates, checks its commitment
+// proof against its block's data root, parses it, checks its signature and
+// that its ID is ref's, and returns it with its page root.
+func (s *Service) manifestAt(ctx context.Context, ref dataset.ManifestRef) (*dataset.Manifest, dataset.PageRoot, error) {
 	b, err := s.verifiedBlob(ctx, ref.Height, ref.Namespace, ref.Commitment[:])
 	if err != nil {
 		return nil, dataset.PageRoot{}, fmt.Errorf("manifest at height %d: %w", ref.Height, err)
@@ -199,7 +205,7 @@ func (s *Service) loadManifest(ctx context.Context, run *dataset.Run) (*dataset.
 		return nil, dataset.PageRoot{}, err
 	}
 	if id != ref.ID {
-		return nil, dataset.PageRoot{}, fmt.Errorf("%w: manifest at height %d has ID %x, the run names %x", dataset.ErrInvalidManifest, ref.Height, id, ref.ID)
+		return nil, dataset.PageRoot{}, fmt.Errorf("%w: manifest at height %d has ID %x, not %x", dataset.ErrInvalidManifest, ref.Height, id, ref.ID)
 	}
 	root, err := m.ComputePageRoot()
 	if err != nil {

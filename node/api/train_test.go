@@ -360,3 +360,35 @@ func BenchmarkTrainVerify(b *testing.B) {
 		}
 	}
 }
+
+// TestDatasetManifest: dataset.Manifest returns the run's manifest,
+// verified, with its page root; a ref with another ID, height or
+// commitment is refused.
+func TestDatasetManifest(t *testing.T) {
+	te := newTrainEnv(t)
+	c := te.client(t, rpc.PermRead)
+	mr := te.run.Manifest
+	ref := Ref{ID: mr.ID, Height: mr.Height, Namespace: mr.Namespace, Commitment: mr.Commitment[:]}
+	var info ManifestInfo
+	if err := c.Call(context.Background(), "dataset.Manifest", &info, ref); err != nil {
+		t.Fatal(err)
+	}
+	var m dataset.Manifest
+	if err := m.UnmarshalJSON(info.Manifest); err != nil {
+		t.Fatal(err)
+	}
+	root, _ := te.m.ComputePageRoot()
+	if id, _ := m.ID(); id != mr.ID || info.Pages != root.Pages || info.PageRoot != hex.EncodeToString(root.Hash[:]) {
+		t.Fatalf("got manifest %x, %d pages, root %s", id, info.Pages, info.PageRoot)
+	}
+	for name, bad := range map[string]func(r Ref) Ref{
+		"other ID":         func(r Ref) Ref { r.ID[0] ^= 1; return r },
+		"other height":     func(r Ref) Ref { r.Height++; return r },
+		"other commitment": func(r Ref) Ref { r.Commitment = bytes.Repeat([]byte{7}, 32); return r },
+		"short commitment": func(r Ref) Ref { r.Commitment = r.Commitment[:5]; return r },
+	} {
+		if err := c.Call(context.Background(), "dataset.Manifest", &info, bad(ref)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
