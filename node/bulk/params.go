@@ -7,6 +7,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+	"github.com/tessera-da/tessera/node/header"
 )
 
 // Sizes and bitswap settings.
@@ -96,7 +97,7 @@ func (p Params) Validate() error {
 	bad := func(name, format string, args ...any) error {
 		return fmt.Errorf("%w: %s: %s", ErrInvalidParams, name, fmt.Sprintf(format, args...))
 	}
-	if err := checkChainID(p.ChainID); err != nil {
+	if err := header.CheckChainID(p.ChainID); err != nil {
 		return bad("chain_id", "%v", err)
 	}
 	switch {
@@ -116,20 +117,6 @@ func (p Params) Validate() error {
 		return bad("fetch_attempt_timeout", "%v must be positive", p.FetchAttemptTimeout)
 	case p.BanDuration <= 0:
 		return bad("ban_duration", "%v must be positive", p.BanDuration)
-	}
-	return nil
-}
-
-// checkChainID accepts 1 to 64 printable ASCII bytes other than '/' (the
-// chain ID becomes part of protocol IDs), as node/p2p does.
-func checkChainID(id string) error {
-	if len(id) == 0 || len(id) > 64 {
-		return fmt.Errorf("%d bytes, want 1 to 64", len(id))
-	}
-	for i := 0; i < len(id); i++ {
-		if c := id[i]; c <= ' ' || c > '~' || c == '/' {
-			return fmt.Errorf("byte %d (%q) is not printable ASCII other than '/'", i, c)
-		}
 	}
 	return nil
 }

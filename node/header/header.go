@@ -34,6 +34,20 @@ var (
 	ErrNotChained       = errors.New("header: does not extend the chain")
 )
 
+// CheckChainID reports whether id can name a network in protocol IDs and
+// topic names: 1 to MaxChainIDSize printable ASCII bytes other than '/'.
+func CheckChainID(id string) error {
+	if len(id) == 0 || len(id) > MaxChainIDSize {
+		return fmt.Errorf("%d bytes, want 1 to %d", len(id), MaxChainIDSize)
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c <= ' ' || c > '~' || c == '/' {
+			return fmt.Errorf("byte %d (%q) is not printable ASCII other than '/'", i, c)
+		}
+	}
+	return nil
+}
+
 // Hash is a 32-byte header hash or data root, JSON-encoded as hex.
 type Hash [HashSize]byte
 

@@ -3,6 +3,7 @@ package header
 import (
 	"crypto/ed25519"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -93,4 +94,26 @@ func FuzzUnmarshalBinary(f *testing.F) {
 			t.Fatalf("re-encoding is not stable")
 		}
 	})
+}
+
+func TestCheckChainID(t *testing.T) {
+	for _, tc := range []struct {
+		id string
+		ok bool
+	}{
+		{"t", true},
+		{"tessera-devnet_1.2", true},
+		{strings.Repeat("x", MaxChainIDSize), true},
+		{"", false},
+		{strings.Repeat("x", MaxChainIDSize+1), false},
+		{"a/b", false},
+		{"a b", false},
+		{"tab\t", false},
+		{"del\x7f", false},
+		{"é", false},
+	} {
+		if err := CheckChainID(tc.id); (err == nil) != tc.ok {
+			t.Errorf("CheckChainID(%q): %v, want ok=%v", tc.id, err, tc.ok)
+		}
+	}
 }

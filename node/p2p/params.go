@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tessera-da/tessera/node/config"
+	"github.com/tessera-da/tessera/node/header"
 	"github.com/tessera-da/tessera/share"
 )
 
@@ -186,7 +187,7 @@ func (p *Params) Validate() error {
 	bad := func(field, format string, args ...any) error {
 		return fmt.Errorf("%w: %s: %s", ErrInvalidParams, field, fmt.Sprintf(format, args...))
 	}
-	if err := checkChainID(p.ChainID); err != nil {
+	if err := header.CheckChainID(p.ChainID); err != nil {
 		return bad("chain_id", "%v", err)
 	}
 	switch p.Role {
@@ -243,20 +244,6 @@ func (p *Params) Validate() error {
 		return bad("dial_timeout", "%v must be positive", p.DialTimeout)
 	case p.MaxMessageSize < MinMaxMessageSize:
 		return bad("max_message_size", "%d bytes is below %d", p.MaxMessageSize, MinMaxMessageSize)
-	}
-	return nil
-}
-
-// checkChainID accepts 1 to 64 printable ASCII bytes other than '/' (the
-// chain ID becomes part of protocol IDs and topic names).
-func checkChainID(id string) error {
-	if len(id) == 0 || len(id) > 64 {
-		return fmt.Errorf("%d bytes, want 1 to 64", len(id))
-	}
-	for i := 0; i < len(id); i++ {
-		if c := id[i]; c <= ' ' || c > '~' || c == '/' {
-			return fmt.Errorf("byte %d (%q) is not printable ASCII other than '/'", i, c)
-		}
 	}
 	return nil
 }
