@@ -389,8 +389,7 @@ func (f *fullHeaders) PutHeader(h *header.Header) error {
 				mismatch = mismatch || exchange.IsBadPeer(err)
 				continue
 			}
-			ods := odsOf(eds)
-			blk, err := blockFromSquare(h, ods)
+			blk, err := blockFromSquare(h, eds.ODSBytes())
 			if err != nil {
 				n.log.Warn("square does not parse", "height", h.Height, "peer", p, "err", err)
 				continue
@@ -436,16 +435,6 @@ func (f *fullHeaders) PutHeader(h *header.Header) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-}
-
-// odsOf copies the original quadrant out of an extended square.
-func odsOf(eds *erasure.ExtendedSquare) []byte {
-	k := eds.ODSWidth()
-	out := make([]byte, 0, k*k*erasure.ShareSize)
-	for r := range k {
-		out = append(out, eds.RowBytes(r)[:k*erasure.ShareSize]...)
-	}
-	return out
 }
 
 // dasFetcher samples from the pool of full peers.
