@@ -37,14 +37,7 @@ func blockFromSquare(h *header.Header, ods []byte) (*store.Block, error) {
 		if err != nil {
 			return err
 		}
-		e := store.BlobIndex{
-			Namespace:  pl.Namespace.Array(),
-			ShareStart: uint32(pl.Start),
-			ShareCount: uint32(pl.ShareCount),
-			EDSIndex:   uint32((pl.Start/k)*2*k + pl.Start%k),
-			TxIndex:    uint32(txIndex),
-			IndexInTx:  uint32(indexInTx),
-		}
+		e := store.NewBlobIndex(pl, k, txIndex, indexInTx)
 		copy(e.Commitment[:], c)
 		blk.Blobs = append(blk.Blobs, e)
 		return nil

@@ -327,14 +327,7 @@ func (pr *Producer) build(parent *header.Header, exclude map[uint64]bool) (*buil
 		out.blk.Done = append(out.blk.Done, store.Included{ID: t.id, TxIndex: uint32(txi)})
 		out.stats.DataBytes += t.size
 		for bi, pl := range layout.BlobsByTx[txi] {
-			e := store.BlobIndex{
-				Namespace:  pl.Namespace.Array(),
-				ShareStart: uint32(pl.Start),
-				ShareCount: uint32(pl.ShareCount),
-				EDSIndex:   uint32((pl.Start/k)*2*k + pl.Start%k),
-				TxIndex:    uint32(txi),
-				IndexInTx:  uint32(bi),
-			}
+			e := store.NewBlobIndex(pl, k, txi, bi)
 			e.Commitment = t.pfb.Blobs[bi].Commitment
 			out.blk.Blobs = append(out.blk.Blobs, e)
 			out.stats.Blobs++

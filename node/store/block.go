@@ -11,6 +11,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/tessera-da/tessera/node/header"
+	"github.com/tessera-da/tessera/share"
 )
 
 // BlobIndex locates one blob in a block's square.
@@ -23,6 +24,24 @@ type BlobIndex struct {
 	TxIndex    uint32 // index of the blob transaction that carries the blob
 	IndexInTx  uint32 // index of the blob within that transaction
 }
+
+// NewBlobIndex returns the entry, all but its commitment, of the blob
+// placed at pl in a square of ODS width k: blob indexInTx of blob
+// transaction txIndex.
+func NewBlobIndex(pl share.BlobPlacement, k, txIndex, indexInTx int) BlobIndex {
+	return BlobIndex{
+		Namespace:  pl.Namespace.Array(),
+		ShareStart: uint32(pl.Start),
+		ShareCount: uint32(pl.ShareCount),
+		EDSIndex:   uint32(edsIndex(uint64(pl.Start), uint64(k))),
+		TxIndex:    uint32(txIndex),
+		IndexInTx:  uint32(indexInTx),
+	}
+}
+
+// edsIndex is the index in the extended square (row·2k + col) of ODS share
+// i of a square of ODS width k.
+func edsIndex(i, k uint64) uint64 { return i/k*2*k + i%k }
 
 // Included names a queued submission that a block includes.
 type Included struct {
@@ -86,14 +105,13 @@ func prepareBlock(b *Block) (*preparedBlock, error) {
 	for i := range blobs {
 		e := &blobs[i]
 		start, end := uint64(e.ShareStart), uint64(e.ShareStart)+uint64(e.ShareCount)
-		row, col := start/k, start%k
 		switch {
 		case e.ShareCount == 0 || end > shares:
 			return nil, fmt.Errorf("%w: height %d: blob covers shares [%d, %d) of %d", ErrInvalidBlock, h.Height, start, end, shares)
 		case start < next:
 			return nil, fmt.Errorf("%w: height %d: blobs overlap at share %d", ErrInvalidBlock, h.Height, start)
-		case uint64(e.EDSIndex) != row*2*k+col:
-			return nil, fmt.Errorf("%w: height %d: blob at ODS share %d has EDS index %d, want %d", ErrInvalidBlock, h.Height, start, e.EDSIndex, row*2*k+col)
+		case uint64(e.EDSIndex) != edsIndex(start, k):
+			return nil, fmt.Errorf("%w: height %d: blob at ODS share %d has EDS index %d, want %d", ErrInvalidBlock, h.Height, start, e.EDSIndex, edsIndex(start, k))
 		case !bytes.Equal(b.ODS[start*ShareSize:start*ShareSize+NamespaceSize], e.Namespace[:]):
 			return nil, fmt.Errorf("%w: height %d: blob at share %d is not in the share's namespace", ErrInvalidBlock, h.Height, start)
 		}
