@@ -68,7 +68,7 @@ func BenchmarkDatasetFetch(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		for _, e := range ds.m.Entries {
-			if err := lb.Delete(ctx, pieceCID(e.SHA256)); err != nil {
+			if err := lb.Delete(ctx, bulk.PieceCID(e.SHA256)); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -115,7 +115,7 @@ func fetchVerified(ctx context.Context, b *bulk.Bulk, m *dataset.Manifest, root 
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if _, err := b.GetVerified(ctx, pieceCID(e.SHA256), checks[i]); err != nil {
+			if _, err := b.GetVerified(ctx, bulk.PieceCID(e.SHA256), checks[i]); err != nil {
 				errs[i] = fmt.Errorf("page %d: %w", i, err)
 			}
 		})

@@ -43,20 +43,9 @@ func (s *swapProof) Call(ctx context.Context, method string, result any, params 
 // the commitment proof protocol and verifies their answer; a proof of the
 // wrong blob is still refused by the objects package.
 func TestLightNodeObjects(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs three libp2p nodes; skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	ln, err := StartLocalNet(ctx, LocalNetParams{
-		Base: t.TempDir(), ChainID: "light-objects", Full: 1, Light: 1,
-		BlockInterval: 100 * time.Millisecond, MaxSquareWidth: 32,
-		configure: pinTestConfigure,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cancel(); _ = ln.Wait() }()
+	p := pinNetParams("light-objects", 1, 32)
+	p.Light = 1
+	ctx, ln := netTest(t, "three libp2p nodes", 90*time.Second, p)
 	full, light := ln.Nodes[1].Node, ln.Nodes[2].Node
 	if light.svc.Remote == nil {
 		t.Fatal("the light node has no remote: it would read its own squares")
@@ -64,7 +53,7 @@ func TestLightNodeObjects(t *testing.T) {
 
 	ds := publish(t, ctx, ln, "light-objects-dataset", 5*16<<10+77, 16<<10)
 	waitHeight(t, ctx, full, ds.ref.Height)
-	waitUntil(t, ctx, "light node head", func() bool {
+	waitFor(t, ctx, "light node head", func() bool {
 		h := light.watch.Head()
 		return h != nil && h.Height >= ds.ref.Height
 	})

@@ -3,15 +3,15 @@ package node
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/tessera-da/tessera/blob"
 	"github.com/tessera-da/tessera/erasure"
 	"github.com/tessera-da/tessera/node/config"
-
-	"github.com/tessera-da/tessera/blob"
 	"github.com/tessera-da/tessera/node/das"
 	"github.com/tessera-da/tessera/share"
 )
@@ -20,30 +20,8 @@ import (
 // 127.0.0.1 and checks that every light node finds every block available
 // with the configured confidence, while full nodes store every square.
 func TestLocalNetSampling(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs six libp2p nodes; skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	var mu sync.Mutex
-	avail := map[string]map[uint64]das.Record{}
-	ln, err := StartLocalNet(ctx, LocalNetParams{
-		Base: t.TempDir(), ChainID: "localnet-test", Full: 2, Light: 3,
-		BlockInterval: 300 * time.Millisecond, MaxSquareWidth: 16, Samples: 16,
-		OnSampled: func(name string, r das.Record) {
-			mu.Lock()
-			defer mu.Unlock()
-			if avail[name] == nil {
-				avail[name] = map[uint64]das.Record{}
-			}
-			avail[name][r.Height] = r
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cancel(); _ = ln.Wait() }()
-	prod := ln.Nodes[0].Node
+	ctx, sn := sampledNetTest(t, 2, 3, nil)
+	prod := sn.Nodes[0].Node
 	var ids []uint64
 	var blobs []*blob.Blob
 	for i := range 6 {
@@ -58,12 +36,12 @@ func TestLocalNetSampling(t *testing.T) {
 	}
 	const want = 8
 	for {
-		mu.Lock()
+		sn.mu.Lock()
 		done := 0
-		for _, l := range ln.Nodes[3:] {
+		for _, l := range sn.Nodes[3:] {
 			ok := true
 			for h := uint64(1); h <= want; h++ {
-				r, seen := avail[l.Name][h]
+				r, seen := sn.verdict[l.Name][h]
 				if !seen || !r.Available || r.Confidence < 0.99 {
 					ok = false
 				}
@@ -72,20 +50,22 @@ func TestLocalNetSampling(t *testing.T) {
 				done++
 			}
 		}
-		mu.Unlock()
+		sn.mu.Unlock()
 		if done == 3 {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			mu.Lock()
-			t.Fatalf("light nodes did not sample heights 1..%d in time: %v", want, avail)
-		case err := <-ln.Errors():
+			sn.mu.Lock()
+			got := fmt.Sprint(sn.verdict)
+			sn.mu.Unlock() // the nodes' OnSampled needs it while they stop
+			t.Fatalf("light nodes did not sample heights 1..%d in time: %s", want, got)
+		case err := <-sn.Errors():
 			t.Fatal(err)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	for _, f := range ln.Nodes[1:3] {
+	for _, f := range sn.Nodes[1:3] {
 		for h := uint64(1); h <= want; h++ {
 			if _, err := f.Node.Store().ODS(h); err != nil {
 				t.Fatalf("%s has no square at %d: %v", f.Name, h, err)
@@ -99,7 +79,7 @@ func TestLocalNetSampling(t *testing.T) {
 		if err != nil || r.Height == 0 {
 			t.Fatalf("submission %d: %+v %v", id, r, err)
 		}
-		for _, n := range ln.Nodes[1:] {
+		for _, n := range sn.Nodes[1:] {
 			got, err := n.Node.svc.BlobGet(ctx, r.Height, blobs[i].Namespace(), blobs[i].Commitment())
 			if err != nil || !got.Equal(blobs[i].Blob) {
 				t.Fatalf("%s: blob %d at height %d: %v", n.Name, i, r.Height, err)
@@ -115,11 +95,14 @@ type sampledNet struct {
 	verdict map[string]map[uint64]das.Record
 }
 
-func startSampledNet(t *testing.T, ctx context.Context, full, light int, configure func(string, *Node)) *sampledNet {
+// sampledNetTest starts a producer, full full nodes and light light nodes
+// for a test bounded by 60 s (see netTest), recording light nodes'
+// verdicts in sn.verdict.
+func sampledNetTest(t *testing.T, full, light int, configure func(string, *Node)) (context.Context, *sampledNet) {
 	t.Helper()
 	sn := &sampledNet{verdict: map[string]map[uint64]das.Record{}}
-	ln, err := StartLocalNet(ctx, LocalNetParams{
-		Base: t.TempDir(), ChainID: "fault-test", Full: full, Light: light,
+	ctx, ln := netTest(t, "libp2p nodes", 60*time.Second, LocalNetParams{
+		ChainID: "fault-test", Full: full, Light: light,
 		BlockInterval: 300 * time.Millisecond, MaxSquareWidth: 16, Samples: 16,
 		OnSampled: func(name string, r das.Record) {
 			sn.mu.Lock()
@@ -131,21 +114,39 @@ func startSampledNet(t *testing.T, ctx context.Context, full, light int, configu
 		},
 		configure: configure,
 	})
+	sn.LocalNet = ln
+	return ctx, sn
+}
+
+// netTest starts p's local network for a test that runs what (skipped
+// with -short), bounded by d; the network stops when the test ends. The
+// context carries the bound. p.Base defaults to a temporary directory.
+func netTest(t *testing.T, what string, d time.Duration, p LocalNetParams) (context.Context, *LocalNet) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("runs %s; skipped with -short", what)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	if p.Base == "" {
+		p.Base = t.TempDir()
+	}
+	ln, err := StartLocalNet(ctx, p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sn.LocalNet = ln
-	return sn
+	t.Cleanup(func() { cancel(); _ = ln.Wait() })
+	return ctx, ln
 }
 
-// waitFor polls cond until it holds or ctx ends.
-func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
+// waitFor polls cond every 50 ms until it holds or ctx ends.
+func waitFor(t testing.TB, ctx context.Context, what string, cond func() bool) {
 	t.Helper()
 	for !cond() {
 		select {
 		case <-ctx.Done():
-			t.Fatalf("timed out waiting for %s", what)
-		case <-time.After(100 * time.Millisecond):
+			t.Fatalf("timed out waiting for %s: %v", what, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
@@ -154,20 +155,14 @@ func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
 // block (far more than a quarter withheld): no light node reports it
 // available, and later heights are still sampled and found available.
 func TestWithheldBlockNeverAvailable(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs libp2p nodes; skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
 	const withheld = 4
-	sn := startSampledNet(t, ctx, 1, 2, func(name string, n *Node) {
+	ctx, sn := sampledNetTest(t, 1, 2, func(name string, n *Node) {
 		if name == "producer" {
 			n.withhold = func(h uint64) bool { return h == withheld }
 			n.withholdSamples = n.withhold
 		}
 		n.squareBudget = 2 * time.Second
 	})
-	defer func() { cancel(); _ = sn.Wait() }()
 	waitFor(t, ctx, "light nodes to sample past the withheld block", func() bool {
 		sn.mu.Lock()
 		defer sn.mu.Unlock()
@@ -198,13 +193,8 @@ func TestWithheldBlockNeverAvailable(t *testing.T) {
 // full node proves it and every light node stops treating the block as
 // available within seconds, also after a restart.
 func TestBadEncodingProven(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs libp2p nodes; skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
 	var bad atomic.Uint64
-	sn := startSampledNet(t, ctx, 1, 2, func(name string, n *Node) {
+	ctx, sn := sampledNetTest(t, 1, 2, func(name string, n *Node) {
 		if name == "producer" {
 			calls := 0
 			n.Producer().SetTamper(func(eds *erasure.ExtendedSquare) {
@@ -219,7 +209,6 @@ func TestBadEncodingProven(t *testing.T) {
 		}
 		n.squareBudget = 10 * time.Second
 	})
-	defer func() { cancel(); _ = sn.Wait() }()
 	waitFor(t, ctx, "a bad block", func() bool { return bad.Load() != 0 })
 	badHeight := bad.Load() // blocks are built in height order from 1
 	waitFor(t, ctx, "every node to hold the fraud proof", func() bool {
@@ -255,20 +244,14 @@ func TestBadEncodingProven(t *testing.T) {
 // on the producer is fetched by a light node over bitswap, its provider
 // found through the DHT.
 func TestRebuildFromLightNodes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs libp2p nodes; skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
 	const withheld = 3
 	var silent atomic.Bool
-	sn := startSampledNet(t, ctx, 0, 2, func(name string, n *Node) {
+	ctx, sn := sampledNetTest(t, 0, 2, func(name string, n *Node) {
 		if name == "producer" {
 			n.withhold = func(h uint64) bool { return h == withheld }
 			n.withholdSamples = func(h uint64) bool { return h == withheld && silent.Load() }
 		}
 	})
-	defer func() { cancel(); _ = sn.Wait() }()
 	waitFor(t, ctx, "light nodes to sample the block", func() bool {
 		sn.mu.Lock()
 		defer sn.mu.Unlock()
@@ -311,15 +294,9 @@ func TestRebuildFromLightNodes(t *testing.T) {
 // resumes from its checkpoint (no height it already judged is sampled
 // again) and catches up with the rest.
 func TestLightNodeRestartResumes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs libp2p nodes; skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
 	var mu sync.Mutex
 	judged := map[uint64]int{} // light-1's verdicts per height, across both runs
-	sn := startSampledNet(t, ctx, 1, 1, nil)
-	defer func() { cancel(); _ = sn.Wait() }()
+	ctx, sn := sampledNetTest(t, 1, 1, nil)
 	light := sn.Nodes[2]
 	waitFor(t, ctx, "light-1 to sample 5 heights", func() bool {
 		sn.mu.Lock()

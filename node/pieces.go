@@ -2,25 +2,13 @@ package node
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
-
-	"github.com/ipfs/go-cid"
-	"github.com/multiformats/go-multihash"
 
 	"github.com/tessera-da/tessera/blob/dataset"
 	"github.com/tessera-da/tessera/node/api"
+	"github.com/tessera-da/tessera/node/bulk"
 	"github.com/tessera-da/tessera/node/p2p"
 )
-
-// pieceCID is the piece ID (bulk.ComputeCID) of bytes whose SHA-256 is d.
-func pieceCID(d [sha256.Size]byte) cid.Cid {
-	mh, err := multihash.Encode(d[:], multihash.SHA2_256)
-	if err != nil {
-		panic(err) // a 32-byte sha2-256 digest always encodes
-	}
-	return cid.NewCidV1(cid.Raw, mh)
-}
 
 // p2pHost returns the node's libp2p host, nil without networking.
 func (n *Node) p2pHost() *p2p.Host {
@@ -47,7 +35,7 @@ func (p pieces) GetPiece(ctx context.Context, d [32]byte) ([]byte, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, pieceTimeout)
 	defer cancel()
-	data, err := b.Get(ctx, pieceCID(d))
+	data, err := b.Get(ctx, bulk.PieceCID(d))
 	if err != nil {
 		return nil, fmt.Errorf("dataset: piece %x: %w", d, err)
 	}

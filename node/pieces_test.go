@@ -15,6 +15,7 @@ import (
 	"github.com/ipfs/boxo/datastore/dshelp"
 
 	"github.com/tessera-da/tessera/node/api"
+	"github.com/tessera-da/tessera/node/bulk"
 	"github.com/tessera-da/tessera/node/config"
 	"github.com/tessera-da/tessera/node/rpc"
 )
@@ -66,7 +67,7 @@ func TestDatasetFromTwoPinners(t *testing.T) {
 		t.Fatalf("pin.Add on a light node: %v", err)
 	}
 	// Both pinning nodes advertise the dataset.
-	waitUntil(t, ctx, "two providers", func() bool {
+	waitFor(t, ctx, "two providers", func() bool {
 		var ps []api.Provider
 		if err := lc.Call(ctx, "dataset.Providers", &ps, api.Digest(ds.ref.ID)); err != nil {
 			t.Logf("providers: %v", err)
@@ -114,7 +115,7 @@ func TestDatasetFromTwoPinners(t *testing.T) {
 	// is connected to the light node. The light node never returns them.
 	truth, lie := []byte("the truth"), []byte("a lie")
 	d := sha256.Sum256(truth)
-	key := blockstore.BlockPrefix.Child(dshelp.MultihashToDsKey(pieceCID(d).Hash()))
+	key := blockstore.BlockPrefix.Child(dshelp.MultihashToDsKey(bulk.PieceCID(d).Hash()))
 	if err := full1.Node.Store().Datastore().Put(ctx, key, lie); err != nil {
 		t.Fatal(err)
 	}

@@ -459,7 +459,7 @@ func (p *pinner) RemovePin(ctx context.Context, id string) error {
 			if usedPieces[en.SHA256] {
 				continue
 			}
-			if err := b.Delete(ctx, pieceCID(en.SHA256)); err != nil {
+			if err := b.Delete(ctx, bulk.PieceCID(en.SHA256)); err != nil {
 				errs = append(errs, fmt.Errorf("page %d: %w", en.Index, err))
 				break
 			}
@@ -629,33 +629,35 @@ func (p *pinner) storePage(ctx context.Context, b *bulk.Bulk, en dataset.PageEnt
 	if en.Length > bulk.MaxPieceSize {
 		return fmt.Errorf("page %d is %d bytes, more than a piece (%d): kept in the store, not served over bitswap", en.Index, en.Length, bulk.MaxPieceSize)
 	}
-	c := pieceCID(en.SHA256)
+	c := bulk.PieceCID(en.SHA256)
 	if has, err := b.Has(ctx, c); err != nil {
 		return fmt.Errorf("page %d: %w", en.Index, err)
 	} else if has {
 		return nil
 	}
-	check := func(data []byte) error {
+	// Bulk checks the bytes against c (the entry's SHA-256) on both paths;
+	// the length is the manifest's to check.
+	checkLength := func(data []byte) error {
 		if uint64(len(data)) != en.Length {
 			return fmt.Errorf("page %d is %d bytes, the manifest says %d", en.Index, len(data), en.Length)
-		}
-		if sha256.Sum256(data) != en.SHA256 {
-			return fmt.Errorf("page %d does not match the manifest's sha256", en.Index)
 		}
 		return nil
 	}
 	if blb, err := p.n.svc.BlobGet(ctx, en.Height, en.Namespace, en.Commitment[:]); err == nil {
-		if err := check(blb.Data()); err != nil {
+		if err := checkLength(blb.Data()); err != nil {
 			return fmt.Errorf("%w: the blob at height %d: %w", ErrInvalidPin, en.Height, err)
 		}
-		if _, err := b.Put(ctx, blb.Data()); err != nil {
+		switch err := b.PutPiece(ctx, c, blb.Data()); {
+		case errors.Is(err, bulk.ErrMismatch):
+			return fmt.Errorf("%w: the blob at height %d: page %d does not match the manifest's sha256", ErrInvalidPin, en.Height, en.Index)
+		case err != nil:
 			return fmt.Errorf("page %d: %w", en.Index, err)
 		}
 		return nil
 	}
 	fctx, cancel := context.WithTimeout(ctx, pinFetchTimeout)
 	defer cancel()
-	if _, err := b.GetVerified(fctx, c, check); err != nil {
+	if _, err := b.GetVerified(fctx, c, checkLength); err != nil {
 		return fmt.Errorf("page %d (height %d, not held here): %w", en.Index, en.Height, err)
 	}
 	return nil

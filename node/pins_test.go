@@ -15,6 +15,7 @@ import (
 	"github.com/tessera-da/tessera/blob"
 	"github.com/tessera-da/tessera/blob/dataset"
 	"github.com/tessera-da/tessera/node/api"
+	"github.com/tessera-da/tessera/node/bulk"
 	"github.com/tessera-da/tessera/node/config"
 	"github.com/tessera-da/tessera/node/objects"
 	"github.com/tessera-da/tessera/node/rpc"
@@ -29,33 +30,33 @@ func pinTestConfigure(_ string, n *Node) {
 	}
 }
 
-// startPinNet starts a producer and full full nodes for pinning tests.
-func startPinNet(t testing.TB, ctx context.Context, chain string, full, maxSquare int) *LocalNet {
-	t.Helper()
-	ln, err := StartLocalNet(ctx, LocalNetParams{
-		Base: t.TempDir(), ChainID: chain, Full: full,
+// pinNetParams are the parameters of a producer and full full nodes for
+// pinning tests.
+func pinNetParams(chain string, full, maxSquare int) LocalNetParams {
+	return LocalNetParams{
+		ChainID: chain, Full: full,
 		BlockInterval: 100 * time.Millisecond, MaxSquareWidth: maxSquare,
 		configure: pinTestConfigure,
-	})
+	}
+}
+
+// startPinNet starts pinNetParams' nodes (for benchmarks).
+func startPinNet(t testing.TB, ctx context.Context, chain string, full, maxSquare int) *LocalNet {
+	t.Helper()
+	p := pinNetParams(chain, full, maxSquare)
+	p.Base = t.TempDir()
+	ln, err := StartLocalNet(ctx, p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return ln
 }
 
-// pinNetTest starts the net of a pinning test that runs what (skipped with
-// -short, naming it), bounded by 90 s: startPinNet's nodes, stopped when
-// the test ends. The context carries the bound.
+// pinNetTest starts pinNetParams' nodes for a pinning test that runs what,
+// bounded by 90 s (see netTest).
 func pinNetTest(t *testing.T, what, chain string, full, maxSquare int) (context.Context, *LocalNet) {
 	t.Helper()
-	if testing.Short() {
-		t.Skipf("runs %s; skipped with -short", what)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	t.Cleanup(cancel)
-	ln := startPinNet(t, ctx, chain, full, maxSquare)
-	t.Cleanup(func() { cancel(); _ = ln.Wait() })
-	return ctx, ln
+	return netTest(t, what, 90*time.Second, pinNetParams(chain, full, maxSquare))
 }
 
 // dialNode returns an RPC client of n with perm.
@@ -116,22 +117,10 @@ func publish(t testing.TB, ctx context.Context, ln *LocalNet, scope string, size
 	return d
 }
 
-// waitFor polls cond every 50 ms until it holds or ctx ends.
-func waitUntil(t testing.TB, ctx context.Context, what string, cond func() bool) {
-	t.Helper()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s: %v", what, ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
 // waitHeight waits until n stores the square at height.
 func waitHeight(t testing.TB, ctx context.Context, n *Node, height uint64) {
 	t.Helper()
-	waitUntil(t, ctx, fmt.Sprintf("height %d", height), func() bool {
+	waitFor(t, ctx, fmt.Sprintf("height %d", height), func() bool {
 		_, err := n.Store().ODS(height)
 		return err == nil
 	})
@@ -254,7 +243,7 @@ func TestPins(t *testing.T) {
 	if info.State != api.PinStateWaiting {
 		t.Fatalf("pin of an absent manifest: %+v", info)
 	}
-	waitUntil(t, ctx, "the absent manifest's pin to say why", func() bool {
+	waitFor(t, ctx, "the absent manifest's pin to say why", func() bool {
 		p := pinOf(t, ctx, r, info.ID)
 		return p != nil && p.State == api.PinStateWaiting && strings.Contains(p.Error, "not held")
 	})
@@ -319,7 +308,7 @@ func TestPins(t *testing.T) {
 	// node's own (pinned) blobs, and every page served.
 	for i, page := range ds.pages {
 		if i%2 == 0 {
-			if err := full.Node.Bulk().Delete(ctx, pieceCID(sha256.Sum256(page))); err != nil {
+			if err := full.Node.Bulk().Delete(ctx, bulk.ComputeCID(page)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -379,7 +368,7 @@ func TestPins(t *testing.T) {
 		}
 	}
 	for i, page := range ds.pages {
-		if has, _ := full2.Node.Bulk().Has(ctx, pieceCID(sha256.Sum256(page))); has {
+		if has, _ := full2.Node.Bulk().Has(ctx, bulk.ComputeCID(page)); has {
 			t.Fatalf("page %d still in the piece store after pin.Rm", i)
 		}
 	}

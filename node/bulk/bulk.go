@@ -48,9 +48,12 @@ var (
 
 // ComputeCID returns the piece ID of data: a CIDv1 with the raw codec and
 // the sha2-256 multihash of data.
-func ComputeCID(data []byte) cid.Cid {
-	sum := sha256.Sum256(data)
-	mh, err := multihash.Encode(sum[:], multihash.SHA2_256)
+func ComputeCID(data []byte) cid.Cid { return PieceCID(sha256.Sum256(data)) }
+
+// PieceCID returns the piece ID of bytes whose SHA-256 is d (a manifest
+// entry's digest, for example): ComputeCID without the bytes.
+func PieceCID(d [sha256.Size]byte) cid.Cid {
+	mh, err := multihash.Encode(d[:], multihash.SHA2_256)
 	if err != nil {
 		panic(err) // a 32-byte sha2-256 digest always encodes
 	}
@@ -196,16 +199,36 @@ func (b *Bulk) Put(ctx context.Context, data []byte) (cid.Cid, error) {
 	if len(data) > MaxPieceSize {
 		return cid.Undef, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(data), MaxPieceSize)
 	}
-	c := ComputeCID(data)
-	d, _ := pieceDigest(c)
+	d := sha256.Sum256(data)
+	c := PieceCID(d)
+	return c, b.put(ctx, c, d, data)
+}
+
+// PutPiece is Put for a caller that knows the piece ID to expect (from a
+// manifest entry's digest): it stores data as piece c only if data is a
+// piece and hashes to c (VerifyPiece: ErrInvalidCID, ErrTooLarge or
+// ErrMismatch otherwise), hashing the bytes once.
+func (b *Bulk) PutPiece(ctx context.Context, c cid.Cid, data []byte) error {
+	if err := b.closed(); err != nil {
+		return err
+	}
+	if err := VerifyPiece(c, data); err != nil {
+		return err
+	}
+	d, _ := pieceDigest(c) // checked by VerifyPiece
+	return b.put(ctx, c, d, data)
+}
+
+// put stores a copy of data, whose digest d and CID c are checked.
+func (b *Bulk) put(ctx context.Context, c cid.Cid, d [sha256.Size]byte, data []byte) error {
 	blk, err := blocks.NewBlockWithCid(bytes.Clone(data), c)
 	if err != nil {
-		return cid.Undef, fmt.Errorf("bulk: put %s: %w", c, err)
+		return fmt.Errorf("bulk: put %s: %w", c, err)
 	}
 	if _, err := b.store(ctx, d, blk); err != nil {
-		return cid.Undef, fmt.Errorf("bulk: put %s: %w", c, err)
+		return fmt.Errorf("bulk: put %s: %w", c, err)
 	}
-	return c, nil
+	return nil
 }
 
 // store writes blk (whose bytes match its CID) unless a matching copy is

@@ -622,3 +622,45 @@ func TestParams(t *testing.T) {
 		t.Fatalf("Protocols = %v", got)
 	}
 }
+
+// TestPutPiece: PutPiece stores bytes under the CID they hash to, and
+// refuses (storing nothing) bytes of another CID, an oversized piece and a
+// CID that is not a piece ID. PieceCID of the digest is ComputeCID.
+func TestPutPiece(t *testing.T) {
+	v := newNode(t, testParams())
+	data := randBytes(t, 10_000)
+	c := PieceCID(sha256.Sum256(data))
+	if c != ComputeCID(data) {
+		t.Fatalf("PieceCID %s, ComputeCID %s", c, ComputeCID(data))
+	}
+	big := randBytes(t, MaxPieceSize+1)
+	for _, tc := range []struct {
+		name string
+		c    cid.Cid
+		data []byte
+		want error
+	}{
+		{"other bytes", c, append(bytes.Clone(data), 0), ErrMismatch},
+		{"oversized", ComputeCID(big), big, ErrTooLarge},
+		{"not a piece ID", cid.NewCidV1(cid.DagProtobuf, c.Hash()), data, ErrInvalidCID},
+		{"undefined", cid.Undef, data, ErrInvalidCID},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := v.b.PutPiece(t.Context(), tc.c, tc.data); !errors.Is(err, tc.want) {
+				t.Fatalf("PutPiece: %v, want %v", err, tc.want)
+			}
+			if tc.c.Defined() {
+				if has, _ := v.b.Has(t.Context(), tc.c); has {
+					t.Fatal("a refused piece was stored")
+				}
+			}
+		})
+	}
+	if err := v.b.PutPiece(t.Context(), c, data); err != nil {
+		t.Fatal(err)
+	}
+	got, err := v.b.Get(t.Context(), c)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("Get after PutPiece: %d bytes, %v", len(got), err)
+	}
+}

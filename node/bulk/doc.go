@@ -20,7 +20,9 @@
 //     returned: a piece the caller refuses is neither (ErrRejected).
 //   - Put returns once the piece is durable in the datastore (as durable as
 //     the datastore is: store.Datastore fsyncs unless the store was opened
-//     with NoSync). Pieces survive restarts with the datastore.
+//     with NoSync). Pieces survive restarts with the datastore. PutPiece
+//     does the same for a caller that knows the CID to expect (a manifest
+//     entry's digest, PieceCID) and stores nothing that does not hash to it.
 //   - Every stored piece (put, or fetched) is served over bitswap and
 //     announced: at once, then by a sweep of the whole blockstore at start
 //     and every ReprovideInterval, since DHT provider records expire after
