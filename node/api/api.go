@@ -263,16 +263,20 @@ func (s *Service) readBlob(height uint64, e store.BlobIndex) (*blob.Blob, error)
 	return b.WithIndex(int(e.EDSIndex)), nil
 }
 
+// headHeight returns the local head's height, 0 while the chain is empty
+// (heights start at 1).
+func (s *Service) headHeight() uint64 {
+	if head := s.Watcher.Head(); head != nil {
+		return head.Height
+	}
+	return 0
+}
+
 func (s *Service) checkHeight(height uint64) error {
-	head := s.Watcher.Head()
 	if height == 0 {
 		return fmt.Errorf("height 0 does not exist: heights start at 1")
 	}
-	if head == nil || height > head.Height {
-		var hh uint64
-		if head != nil {
-			hh = head.Height
-		}
+	if hh := s.headHeight(); height > hh {
 		return fmt.Errorf("header: height %d is above the local head %d (use header.WaitForHeight)", height, hh)
 	}
 	return nil
@@ -438,12 +442,7 @@ type SubscriptionResponse struct {
 
 // BlobSubscribe streams, for every new block, the blobs of ns in it.
 func (s *Service) BlobSubscribe(ctx context.Context, ns share.Namespace) (<-chan *SubscriptionResponse, error) {
-	head := s.Watcher.Head()
-	next := uint64(1)
-	if head != nil {
-		next = head.Height + 1
-	}
-	return s.BlobSubscribeFrom(ctx, ns, next)
+	return s.BlobSubscribeFrom(ctx, ns, s.headHeight()+1)
 }
 
 // BlobSubscribeFrom replays the blobs of ns from height on, one value per
@@ -475,10 +474,19 @@ func (s *Service) BlobSubscribeFrom(ctx context.Context, ns share.Namespace, hei
 
 // ---- header ----
 
-func (s *Service) headerAt(height uint64) (*ExtendedHeader, error) {
+// storedHeader returns the node's header at height, or ErrHeightMissing.
+func (s *Service) storedHeader(height uint64) (*header.Header, error) {
 	h, err := s.Store.HeaderByHeight(height)
 	if err != nil {
 		return nil, mapNotFound(err, fmt.Errorf("%w: height %d", ErrHeightMissing, height))
+	}
+	return h, nil
+}
+
+func (s *Service) headerAt(height uint64) (*ExtendedHeader, error) {
+	h, err := s.storedHeader(height)
+	if err != nil {
+		return nil, err
 	}
 	return s.extended(h), nil
 }

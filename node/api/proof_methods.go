@@ -93,9 +93,9 @@ func (s *Service) remoteCommitmentProof(ctx context.Context, height uint64, ns s
 	if len(c) != blob.CommitmentSize {
 		return nil, fmt.Errorf("%w: commitment of %d bytes, want %d", blob.ErrInvalidRequest, len(c), blob.CommitmentSize)
 	}
-	h, err := s.Store.HeaderByHeight(height)
+	h, err := s.storedHeader(height)
 	if err != nil {
-		return nil, mapNotFound(err, fmt.Errorf("%w: height %d", ErrHeightMissing, height))
+		return nil, err
 	}
 	cp, err := s.Remote.CommitmentProof(ctx, height, ns, c)
 	if err != nil {

@@ -119,11 +119,17 @@ func (s *Service) verifiedBlob(ctx context.Context, height uint64, ns share.Name
 	if s.Remote != nil {
 		return b, nil
 	}
-	h, err := s.Store.HeaderByHeight(height)
+	h, err := s.storedHeader(height)
 	if err != nil {
-		return nil, mapNotFound(err, fmt.Errorf("%w: height %d", ErrHeightMissing, height))
+		return nil, err
 	}
-	cp, err := s.BlobGetCommitmentProof(ctx, height, ns, c)
+	// The proof is built from b itself: BlobGetCommitmentProof would read
+	// the blob and recompute its commitment a second time.
+	sq, err := s.square(height)
+	if err != nil {
+		return nil, err
+	}
+	cp, err := blob.ProveCommitment(sq.EDS, sq.DAH, odsStart(b.Index(), sq.EDS.ODSWidth()), b.ShareCount())
 	if err != nil {
 		return nil, err
 	}
@@ -136,17 +142,12 @@ func (s *Service) verifiedBlob(ctx context.Context, height uint64, ns share.Name
 // headerHash returns the hash of the node's header at height, or a
 // *SeedPendingError when the chain has not reached it.
 func (s *Service) headerHash(step, height uint64) ([32]byte, error) {
-	head := s.Watcher.Head()
-	if head == nil || height > head.Height {
-		var hh uint64
-		if head != nil {
-			hh = head.Height
-		}
+	if hh := s.headHeight(); hh == 0 || height > hh {
 		return [32]byte{}, &SeedPendingError{Step: step, Height: height, Head: hh}
 	}
-	h, err := s.Store.HeaderByHeight(height)
+	h, err := s.storedHeader(height)
 	if err != nil {
-		return [32]byte{}, mapNotFound(err, fmt.Errorf("%w: height %d", ErrHeightMissing, height))
+		return [32]byte{}, err
 	}
 	return h.Hash(), nil
 }
@@ -177,12 +178,6 @@ func (s *Service) loadRun(ctx context.Context, id [32]byte, height uint64, commi
 		return nil, fmt.Errorf("%w: declared at height %d, after its step 0 opened at %d", dataset.ErrInvalidRun, height, run.StartHeight)
 	}
 	return run, nil
-}
-
-// loadManifest reads the run's manifest from where the run says it is,
-// verified, signed and with the run's manifest ID, and returns its root.
-func (s *Service) loadManifest(ctx context.Context, run *dataset.Run) (*dataset.Manifest, dataset.PageRoot, error) {
-	return s.manifestAt(ctx, run.Manifest)
 }
 
 // manifestAt reads the manifest blob ref locates, checks its commitment
@@ -227,7 +222,7 @@ type manifestRoots struct {
 
 const maxManifestRoots = 256 // entries
 
-// manifestRoot is loadManifest's page root, cached.
+// manifestRoot is the page root of the run's manifest (manifestAt), cached.
 func (s *Service) manifestRoot(ctx context.Context, run *dataset.Run) (dataset.PageRoot, error) {
 	c := &s.manifestRoots
 	c.Lock()
@@ -236,7 +231,7 @@ func (s *Service) manifestRoot(ctx context.Context, run *dataset.Run) (dataset.P
 	if ok {
 		return root, nil
 	}
-	_, root, err := s.loadManifest(ctx, run)
+	_, root, err := s.manifestAt(ctx, run.Manifest)
 	if err != nil {
 		return dataset.PageRoot{}, err
 	}
@@ -273,7 +268,7 @@ func (s *Service) TrainRun(ctx context.Context, ref Ref) (*RunInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, root, err := s.loadManifest(ctx, run)
+	_, root, err := s.manifestAt(ctx, run.Manifest)
 	if err != nil {
 		return nil, err
 	}
@@ -324,7 +319,7 @@ func (s *Service) TrainAssign(ctx context.Context, ref Ref, step uint64, worker 
 	if err != nil {
 		return nil, err
 	}
-	m, root, err := s.loadManifest(ctx, run)
+	m, root, err := s.manifestAt(ctx, run.Manifest)
 	if err != nil {
 		return nil, err
 	}
@@ -424,9 +419,5 @@ func (s *Service) trainHeader(height uint64) (*header.Header, error) {
 	if err := s.checkHeight(height); err != nil {
 		return nil, err
 	}
-	h, err := s.Store.HeaderByHeight(height)
-	if err != nil {
-		return nil, mapNotFound(err, fmt.Errorf("%w: height %d", ErrHeightMissing, height))
-	}
-	return h, nil
+	return s.storedHeader(height)
 }
