@@ -111,11 +111,8 @@ func decodeJSONBlobFast(data []byte, j *jsonBlob) bool {
 		case keyShareVersion:
 			bit = seenShareVersion
 			var v uint64
-			var null bool
-			v, null, i, ok = fastUint(data, i, 32)
-			if !null {
-				j.ShareVersion = uint32(v)
-			}
+			v, i, ok = fastUint(data, i, 32, 0)
+			j.ShareVersion = uint32(v)
 		case keyCommitment:
 			bit = seenCommitment
 			j.Commitment, i, ok = fastBytes(data, i)
@@ -125,11 +122,8 @@ func decodeJSONBlobFast(data []byte, j *jsonBlob) bool {
 		case keyIndex:
 			bit = seenIndex
 			var v int64
-			var null bool
-			v, null, i, ok = fastInt(data, i)
-			if !null {
-				j.Index = int(v)
-			}
+			v, i, ok = fastInt(data, i, -1)
+			j.Index = int(v)
 		default:
 			return false // unknown, differently cased or escaped key
 		}
@@ -215,26 +209,29 @@ func digitsEnd(b []byte, i int) (int, bool) {
 	return j, true
 }
 
-// fastUint parses a non-negative integer of at most bits bits, or null.
-func fastUint(b []byte, i, bits int) (v uint64, null bool, end int, ok bool) {
+// fastUint parses a non-negative integer of at most bits bits, or null,
+// which gives ifNull: the field's value before decoding, which
+// encoding/json leaves unchanged on null (no key repeats on this path).
+func fastUint(b []byte, i, bits int, ifNull uint64) (v uint64, end int, ok bool) {
 	if e, ok := isNull(b, i); ok {
-		return 0, true, e, true
+		return ifNull, e, true
 	}
 	e, ok := digitsEnd(b, i)
 	if !ok {
-		return 0, false, 0, false
+		return 0, 0, false
 	}
 	v, err := strconv.ParseUint(string(b[i:e]), 10, bits)
 	if err != nil {
-		return 0, false, 0, false
+		return 0, 0, false
 	}
-	return v, false, e, true
+	return v, e, true
 }
 
-// fastInt parses an integer that fits an int, or null.
-func fastInt(b []byte, i int) (v int64, null bool, end int, ok bool) {
+// fastInt parses an integer that fits an int, or null, which gives ifNull
+// (as for fastUint).
+func fastInt(b []byte, i int, ifNull int64) (v int64, end int, ok bool) {
 	if e, ok := isNull(b, i); ok {
-		return 0, true, e, true
+		return ifNull, e, true
 	}
 	start := i
 	if i < len(b) && b[i] == '-' {
@@ -242,11 +239,11 @@ func fastInt(b []byte, i int) (v int64, null bool, end int, ok bool) {
 	}
 	e, ok := digitsEnd(b, i)
 	if !ok {
-		return 0, false, 0, false
+		return 0, 0, false
 	}
 	v, err := strconv.ParseInt(string(b[start:e]), 10, strconv.IntSize)
 	if err != nil {
-		return 0, false, 0, false
+		return 0, 0, false
 	}
-	return v, false, e, true
+	return v, e, true
 }

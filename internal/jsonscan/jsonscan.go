@@ -143,17 +143,12 @@ func SplitArray(b []byte) ([][]byte, error) {
 			return nil, err
 		}
 		out = append(out, b[i:e])
-		i = skipSpace(b, e)
-		if i >= len(b) {
-			return nil, fmt.Errorf("%w: array is not closed", ErrSyntax)
+		var done bool
+		if i, done, err = nextMember(b, e, ']', "array"); err != nil {
+			return nil, err
 		}
-		switch b[i] {
-		case ',':
-			i = skipSpace(b, i+1)
-		case ']':
-			return out, checkTail(b, i+1)
-		default:
-			return nil, fmt.Errorf("%w: unexpected %q at offset %d in an array", ErrSyntax, b[i], i)
+		if done {
+			return out, nil
 		}
 	}
 }
@@ -190,19 +185,32 @@ func SplitObject(b []byte) ([]Member, error) {
 			return nil, err
 		}
 		out = append(out, Member{Key: key, Value: b[i:ve]})
-		i = skipSpace(b, ve)
-		if i >= len(b) {
-			return nil, fmt.Errorf("%w: object is not closed", ErrSyntax)
+		var done bool
+		if i, done, err = nextMember(b, ve, '}', "object"); err != nil {
+			return nil, err
 		}
-		switch b[i] {
-		case ',':
-			i = skipSpace(b, i+1)
-		case '}':
-			return out, checkTail(b, i+1)
-		default:
-			return nil, fmt.Errorf("%w: unexpected %q at offset %d in an object", ErrSyntax, b[i], i)
+		if done {
+			return out, nil
 		}
 	}
+}
+
+// nextMember reads what follows a member, ending at e, of the top-level
+// array or object (kind) that end closes: after a comma, the index of the
+// next member; after end, done (and an error unless only whitespace
+// follows).
+func nextMember(b []byte, e int, end byte, kind string) (next int, done bool, err error) {
+	i := skipSpace(b, e)
+	if i >= len(b) {
+		return 0, false, fmt.Errorf("%w: %s is not closed", ErrSyntax, kind)
+	}
+	switch b[i] {
+	case ',':
+		return skipSpace(b, i+1), false, nil
+	case end:
+		return 0, true, checkTail(b, i+1)
+	}
+	return 0, false, fmt.Errorf("%w: unexpected %q at offset %d in an %s", ErrSyntax, b[i], i, kind)
 }
 
 // checkTail accepts only whitespace after a top-level value.

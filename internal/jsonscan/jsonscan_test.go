@@ -195,11 +195,11 @@ func FuzzSplit(f *testing.F) {
 }
 
 func BenchmarkSplitObjectLargeString(b *testing.B) {
-	payload := `{"namespace":"AAAA","data":"` + strings.Repeat("QUJD", 1<<18) + `","share_version":0}`
+	payload := []byte(`{"namespace":"AAAA","data":"` + strings.Repeat("QUJD", 1<<18) + `","share_version":0}`)
 	b.SetBytes(int64(len(payload)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := SplitObject([]byte(payload)); err != nil {
+		if _, err := SplitObject(payload); err != nil {
 			b.Fatal(err)
 		}
 	}

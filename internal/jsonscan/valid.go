@@ -34,10 +34,8 @@ func (v *validator) value(i, depth int) (int, bool) {
 	switch c := b[i]; {
 	case c == '"':
 		return v.str(i)
-	case c == '{':
-		return v.object(i, depth+1)
-	case c == '[':
-		return v.array(i, depth+1)
+	case c == '{' || c == '[':
+		return v.container(i, depth+1)
 	case c == 't':
 		return literal(b, i, "true")
 	case c == 'f':
@@ -98,16 +96,35 @@ func number(b []byte, i int) (int, bool) {
 	return i, true
 }
 
-func (v *validator) array(i, depth int) (int, bool) {
+// container checks the array or object whose opening bracket is b[i].
+func (v *validator) container(i, depth int) (int, bool) {
 	if depth > MaxDepth {
 		return 0, false
 	}
 	b := v.b
+	object, end := b[i] == '{', byte(']')
+	if object {
+		end = '}'
+	}
 	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == ']' {
+	if i < len(b) && b[i] == end {
 		return i + 1, true
 	}
 	for {
+		if object { // a key and a colon before the value
+			if i >= len(b) || b[i] != '"' {
+				return 0, false
+			}
+			e, ok := v.str(i)
+			if !ok {
+				return 0, false
+			}
+			i = skipSpace(b, e)
+			if i >= len(b) || b[i] != ':' {
+				return 0, false
+			}
+			i = skipSpace(b, i+1)
+		}
 		e, ok := v.value(i, depth)
 		if !ok {
 			return 0, false
@@ -119,47 +136,7 @@ func (v *validator) array(i, depth int) (int, bool) {
 		switch b[i] {
 		case ',':
 			i = skipSpace(b, i+1)
-		case ']':
-			return i + 1, true
-		default:
-			return 0, false
-		}
-	}
-}
-
-func (v *validator) object(i, depth int) (int, bool) {
-	if depth > MaxDepth {
-		return 0, false
-	}
-	b := v.b
-	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		return i + 1, true
-	}
-	for {
-		if i >= len(b) || b[i] != '"' {
-			return 0, false
-		}
-		e, ok := v.str(i)
-		if !ok {
-			return 0, false
-		}
-		i = skipSpace(b, e)
-		if i >= len(b) || b[i] != ':' {
-			return 0, false
-		}
-		e, ok = v.value(skipSpace(b, i+1), depth)
-		if !ok {
-			return 0, false
-		}
-		i = skipSpace(b, e)
-		if i >= len(b) {
-			return 0, false
-		}
-		switch b[i] {
-		case ',':
-			i = skipSpace(b, i+1)
-		case '}':
+		case end:
 			return i + 1, true
 		default:
 			return 0, false

@@ -143,9 +143,11 @@ func VerifyToken(secret []byte, token string, now time.Time) ([]Perm, error) {
 }
 
 // shortErr bounds an error message that may echo untrusted bytes.
-func shortErr(err error) string {
-	const max = 200
-	s := err.Error()
+func shortErr(err error) string { return bounded(err.Error(), 200) }
+
+// bounded cuts s after max bytes and replaces invalid UTF-8, so that
+// untrusted bytes echoed in a message stay short and printable.
+func bounded(s string, max int) string {
 	if len(s) > max {
 		s = s[:max] + "…"
 	}

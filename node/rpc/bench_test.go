@@ -20,36 +20,33 @@ func benchServer(b *testing.B) *Server {
 
 // BenchmarkCallHTTP is one trivial call (test.Add) through the Client over
 // loopback HTTP with keep-alive.
-func BenchmarkCallHTTP(b *testing.B) {
-	hs := httptest.NewServer(benchServer(b))
-	defer hs.Close()
-	ctx := context.Background()
-	c, err := Dial(ctx, hs.URL, "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	body, _ := encodeRequest(1, "test.Add", []any{1, 2})
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	var sum uint64
-	for b.Loop() {
-		if err := c.Call(ctx, "test.Add", &sum, 1, 2); err != nil || sum != 3 {
-			b.Fatal(sum, err)
-		}
-	}
-}
+func BenchmarkCallHTTP(b *testing.B) { benchCall(b, Dial) }
 
 // BenchmarkCallWS is the same call over one WebSocket connection.
-func BenchmarkCallWS(b *testing.B) {
-	hs := httptest.NewServer(benchServer(b))
-	defer hs.Close()
-	ctx := context.Background()
-	c, err := DialWS(ctx, hs.URL, "")
+func BenchmarkCallWS(b *testing.B) { benchCall(b, DialWS) }
+
+// dialFunc is Dial or DialWS.
+type dialFunc func(ctx context.Context, url, token string) (*Client, error)
+
+// benchClient serves h on loopback and returns a client that dial
+// connects to it; both are closed when the benchmark ends.
+func benchClient(b *testing.B, h http.Handler, dial dialFunc) *Client {
+	b.Helper()
+	hs := httptest.NewServer(h)
+	b.Cleanup(hs.Close)
+	c, err := dial(context.Background(), hs.URL, "")
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer c.Close()
+	b.Cleanup(func() { c.Close() })
+	return c
+}
+
+// benchCall times test.Add through a client that dial connects to a
+// loopback server.
+func benchCall(b *testing.B, dial dialFunc) {
+	c := benchClient(b, benchServer(b), dial)
+	ctx := context.Background()
 	body, _ := encodeRequest(1, "test.Add", []any{1, 2})
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()

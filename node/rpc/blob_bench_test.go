@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"testing"
 
@@ -134,14 +133,8 @@ func BenchmarkClientBlobSubmitEncode(b *testing.B) {
 // HTTP: blob.Submit of one 1 MiB blob, then blob.Get of it.
 func BenchmarkCallBlobHTTP(b *testing.B) {
 	bl := benchBlob(b)
-	hs := httptest.NewServer(blobServer(b, bl))
-	defer hs.Close()
+	c := benchClient(b, blobServer(b, bl), Dial)
 	ctx := context.Background()
-	c, err := Dial(ctx, hs.URL, "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
 	b.SetBytes(2 << 20)
 	b.ReportAllocs()
 	for b.Loop() {

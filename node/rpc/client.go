@@ -201,19 +201,10 @@ func encodeParams(params []any) ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		out, ok, err := appendFast(b, p)
-		if err != nil {
+		var err error
+		if b, err = appendJSON(b, p); err != nil {
 			return nil, err
 		}
-		if ok {
-			b = out
-			continue
-		}
-		pb, err := json.Marshal(p)
-		if err != nil {
-			return nil, err
-		}
-		b = append(b, pb...)
 	}
 	return append(b, ']'), nil
 }
@@ -324,7 +315,7 @@ func (w *wsClient) write(msg []byte) error {
 }
 
 func (w *wsClient) call(ctx context.Context, id int64, body []byte, sub bool) (json.RawMessage, *clientSub, error) {
-	key := "n" + strconv.FormatInt(id, 10)
+	key, _ := idKey(strconv.AppendInt(nil, id, 10)) // as handleResponse will look it up
 	pc := &pendingCall{id: id, sub: sub, resp: make(chan pendingResult, 1)}
 	w.mu.Lock()
 	if w.err != nil {

@@ -156,3 +156,25 @@ func TestClientWSClose(t *testing.T) {
 		}
 	}
 }
+
+// TestClientWSLargeIDs is a regression test: the WebSocket client keyed
+// its pending calls by the decimal id while responses were matched by
+// idKey, which writes 1000000 as "1e+06", so from the millionth call on
+// no response found its caller.
+func TestClientWSLargeIDs(t *testing.T) {
+	e := newEnv(t, Options{NoAuth: true})
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	c, err := DialWS(ctx, e.http.URL, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, next := range []int64{999_999, 1_234_567, 1 << 40} {
+		c.ids.Store(next - 1)
+		var sum uint64
+		if err := c.Call(ctx, "test.Add", &sum, 1, 2); err != nil || sum != 3 {
+			t.Fatalf("call with id %d: %d, %v", next, sum, err)
+		}
+	}
+}

@@ -34,7 +34,7 @@ type envelope struct {
 // splitBody checks that body is JSON and says whether it is a batch. For a
 // batch it returns the elements, unchecked. A single request comes back as
 // the whole trimmed body.
-func splitBody(body []byte, maxBatch int) (single []byte, batch []json.RawMessage, e *Error) {
+func splitBody(body []byte, maxBatch int) (single []byte, batch [][]byte, e *Error) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return nil, nil, errorf(CodeInvalidRequest, "empty request")
@@ -45,13 +45,9 @@ func splitBody(body []byte, maxBatch int) (single []byte, batch []json.RawMessag
 	if body[0] != '[' {
 		return body, nil, nil
 	}
-	els, err := jsonscan.SplitArray(body)
+	batch, err := jsonscan.SplitArray(body)
 	if err != nil {
 		return nil, nil, errorf(CodeParseError, "parse error: %s", shortErr(err))
-	}
-	batch = make([]json.RawMessage, len(els))
-	for i, el := range els {
-		batch[i] = el
 	}
 	if len(batch) == 0 {
 		return nil, nil, errorf(CodeInvalidRequest, "empty batch")
@@ -115,18 +111,32 @@ func splitEnvelope(raw []byte) (env envelope, ok bool) {
 	}
 	fields := [...]*json.RawMessage{&env.JSONRPC, &env.ID, &env.Method, &env.Params}
 	for _, m := range members {
-		for i, name := range envelopeKeys {
-			match, known := jsonscan.KeyIs(m.Key, name)
-			if !known {
-				return envelope{}, false
-			}
-			if match {
-				*fields[i] = m.Value
-				break
-			}
+		f, known := fieldOf(m.Key, envelopeKeys[:])
+		if !known {
+			return envelope{}, false
+		}
+		if f >= 0 {
+			*fields[f] = m.Value
 		}
 	}
 	return env, true
+}
+
+// fieldOf returns the index in names of the struct field encoding/json
+// would decode the raw object key into, or -1 for none. known is false
+// when the key has escapes or non-ASCII bytes, whose matching is left to
+// encoding/json.
+func fieldOf(key []byte, names []string) (field int, known bool) {
+	for i, name := range names {
+		match, known := jsonscan.KeyIs(key, name)
+		if !known {
+			return -1, false
+		}
+		if match {
+			return i, true
+		}
+	}
+	return -1, true
 }
 
 // validID accepts the id types JSON-RPC 2.0 allows.
@@ -193,6 +203,27 @@ func appendID(dst []byte, id json.RawMessage) []byte {
 		return append(dst, "null"...)
 	}
 	return append(dst, id...)
+}
+
+// responseArray returns the JSON array of the responses that are not
+// nil, or nil when all are (a batch of notifications gets no answer).
+func responseArray(resps [][]byte) []byte {
+	var out []byte
+	for _, r := range resps {
+		if r == nil {
+			continue
+		}
+		if out == nil {
+			out = append(out, '[')
+		} else {
+			out = append(out, ',')
+		}
+		out = append(out, r...)
+	}
+	if out == nil {
+		return nil
+	}
+	return append(out, ']')
 }
 
 // errorBody is a complete error response with a null id.

@@ -34,14 +34,14 @@ func appendFast(dst []byte, v any) (out []byte, ok bool, err error) {
 	if v == nil {
 		return dst, false, nil
 	}
-	rv := reflect.ValueOf(v)
 	if a, isA := v.(jsonAppender); isA {
-		if rv.Kind() == reflect.Pointer && rv.IsNil() {
+		if isNilPointer(v) {
 			return dst, false, nil
 		}
 		out, err = a.AppendJSON(dst)
 		return out, true, err
 	}
+	rv := reflect.ValueOf(v)
 	t := rv.Type()
 	if t.Kind() != reflect.Slice || t.Elem().Kind() != reflect.Pointer || !t.Elem().Implements(appenderType) ||
 		t.Implements(marshalerType) || t.Implements(textMarshalerType) {
@@ -65,6 +65,25 @@ func appendFast(dst []byte, v any) (out []byte, ok bool, err error) {
 		}
 	}
 	return append(dst, ']'), true, nil
+}
+
+// appendJSON appends json.Marshal(v)'s bytes to dst, letting a
+// jsonAppender (or a slice of them) write itself.
+func appendJSON(dst []byte, v any) ([]byte, error) {
+	if out, ok, err := appendFast(dst, v); ok {
+		return out, err
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(dst, b...), nil
+}
+
+// isNilPointer reports whether v is a nil pointer of some type.
+func isNilPointer(v any) bool {
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }
 
 // responseKeys are the members of response in field order.
@@ -94,16 +113,9 @@ func splitResponse(data []byte) (r response, ok bool) {
 	}
 	seen := 0
 	for _, m := range members {
-		field := -1
-		for i, name := range responseKeys {
-			match, known := jsonscan.KeyIs(m.Key, name)
-			if !known {
-				return response{}, false
-			}
-			if match {
-				field = i
-				break
-			}
+		field, known := fieldOf(m.Key, responseKeys[:])
+		if !known {
+			return response{}, false
 		}
 		if field < 0 {
 			continue

@@ -83,6 +83,11 @@ var paramInputs = []string{
 	`[{"namespace":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAQI=","data":""}]`,
 }
 
+// sameErr reports whether a and b are both nil or have the same text.
+func sameErr(a, b error) bool {
+	return (a == nil) == (b == nil) && (a == nil || a.Error() == b.Error())
+}
+
 // sameDecode fails unless the param decoder and json.Unmarshal agree on
 // raw (valid JSON) for type t.
 func sameDecode(t *testing.T, typ reflect.Type, raw []byte) {
@@ -90,7 +95,7 @@ func sameDecode(t *testing.T, typ reflect.Type, raw []byte) {
 	got, gotErr := newParamDecoder(typ).decode(raw)
 	want := reflect.New(typ)
 	wantErr := json.Unmarshal(raw, want.Interface())
-	if (gotErr == nil) != (wantErr == nil) || (gotErr != nil && gotErr.Error() != wantErr.Error()) {
+	if !sameErr(gotErr, wantErr) {
 		t.Fatalf("%v from %s: error %v, encoding/json %v", typ, raw, gotErr, wantErr)
 	}
 	if gotErr == nil && !reflect.DeepEqual(got.Interface(), want.Elem().Interface()) {
@@ -204,7 +209,7 @@ func sameResponse(t *testing.T, data []byte) {
 	got, gotErr := decodeResponse(data)
 	var want response
 	wantErr := json.Unmarshal(data, &want)
-	if (gotErr == nil) != (wantErr == nil) || (gotErr != nil && gotErr.Error() != wantErr.Error()) {
+	if !sameErr(gotErr, wantErr) {
 		t.Fatalf("%q: error %v, encoding/json %v", data, gotErr, wantErr)
 	}
 	if gotErr == nil && !reflect.DeepEqual(got, want) {
@@ -239,7 +244,7 @@ func sameResult(t *testing.T, typ reflect.Type, raw []byte) {
 	got, want := reflect.New(typ), reflect.New(typ)
 	gotErr := decodeResult(raw, got.Interface())
 	wantErr := json.Unmarshal(raw, want.Interface())
-	if (gotErr == nil) != (wantErr == nil) || (gotErr != nil && gotErr.Error() != wantErr.Error()) {
+	if !sameErr(gotErr, wantErr) {
 		t.Fatalf("%v from %s: error %v, encoding/json %v", typ, raw, gotErr, wantErr)
 	}
 	if gotErr == nil && !reflect.DeepEqual(got.Interface(), want.Interface()) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -159,32 +160,17 @@ func (o Options) Validate() error {
 
 // withDefaults fills zero fields.
 func (o Options) withDefaults() Options {
-	def := func(v *int64, d int64) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	defInt := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	defDur := func(v *time.Duration, d time.Duration) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&o.MaxBodyBytes, DefaultMaxBodyBytes)
-	def(&o.MaxWSMessageBytes, DefaultMaxWSMessageBytes)
-	defInt(&o.MaxBatch, DefaultMaxBatch)
-	defInt(&o.MaxConcurrentHTTP, DefaultMaxConcurrentHTTP)
-	defInt(&o.MaxConcurrentPerConn, DefaultMaxConcurrentPerConn)
-	defInt(&o.MaxSubscriptionsPerConn, DefaultMaxSubscriptionsPerConn)
-	defInt(&o.MaxWSConns, DefaultMaxWSConns)
-	defInt(&o.WSWriteQueueMessages, DefaultWSWriteQueueMessages)
-	def(&o.WSWriteQueueBytes, DefaultWSWriteQueueBytes)
-	defDur(&o.WSWriteTimeout, DefaultWSWriteTimeout)
-	defDur(&o.WSPingInterval, DefaultWSPingInterval)
+	orDefault(&o.MaxBodyBytes, DefaultMaxBodyBytes)
+	orDefault(&o.MaxWSMessageBytes, DefaultMaxWSMessageBytes)
+	orDefault(&o.MaxBatch, DefaultMaxBatch)
+	orDefault(&o.MaxConcurrentHTTP, DefaultMaxConcurrentHTTP)
+	orDefault(&o.MaxConcurrentPerConn, DefaultMaxConcurrentPerConn)
+	orDefault(&o.MaxSubscriptionsPerConn, DefaultMaxSubscriptionsPerConn)
+	orDefault(&o.MaxWSConns, DefaultMaxWSConns)
+	orDefault(&o.WSWriteQueueMessages, DefaultWSWriteQueueMessages)
+	orDefault(&o.WSWriteQueueBytes, DefaultWSWriteQueueBytes)
+	orDefault(&o.WSWriteTimeout, DefaultWSWriteTimeout)
+	orDefault(&o.WSPingInterval, DefaultWSPingInterval)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -193,6 +179,13 @@ func (o Options) withDefaults() Options {
 	}
 	o.Secret = slices.Clone(o.Secret)
 	return o
+}
+
+// orDefault sets *v to d when it is zero.
+func orDefault[T int | int64 | time.Duration](v *T, d T) {
+	if *v == 0 {
+		*v = d
+	}
 }
 
 // Server is a JSON-RPC 2.0 server speaking celestia-node's wire protocol
@@ -256,10 +249,7 @@ func (s *Server) Register(name string, perm Perm, fn any, paramNames ...string) 
 	if _, dup := old[name]; dup {
 		return fmt.Errorf("rpc: method %s is already registered", name)
 	}
-	next := make(map[string]*method, len(old)+1)
-	for k, v := range old {
-		next[k] = v
-	}
+	next := maps.Clone(old)
 	next[name] = m
 	s.methods.Store(&next)
 	return nil
@@ -375,7 +365,7 @@ func (s *Server) handleBody(ctx context.Context, perms []Perm, body []byte) ([]b
 // execBatch runs the elements of a batch, batchParallelism at a time, and
 // returns the JSON array of their responses (nil if all were
 // notifications).
-func (s *Server) execBatch(ctx context.Context, perms []Perm, batch []json.RawMessage, ws *wsConn) []byte {
+func (s *Server) execBatch(ctx context.Context, perms []Perm, batch [][]byte, ws *wsConn) []byte {
 	resps := make([][]byte, len(batch))
 	sem := make(chan struct{}, batchParallelism)
 	var wg sync.WaitGroup
@@ -398,22 +388,7 @@ func (s *Server) execBatch(ctx context.Context, perms []Perm, batch []json.RawMe
 		}()
 	}
 	wg.Wait()
-	var out []byte
-	for _, r := range resps {
-		if r == nil {
-			continue
-		}
-		if out == nil {
-			out = append(out, '[')
-		} else {
-			out = append(out, ',')
-		}
-		out = append(out, r...)
-	}
-	if out == nil {
-		return nil
-	}
-	return append(out, ']')
+	return responseArray(resps)
 }
 
 // outcome is the result of executing one request.
@@ -618,13 +593,7 @@ func writeHTTPError(w http.ResponseWriter, status int, e *Error) {
 }
 
 // clip bounds an untrusted string echoed in an error message.
-func clip(s string) string {
-	const max = 128
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	return strings.ToValidUTF8(s, "?")
-}
+func clip(s string) string { return bounded(s, 128) }
 
 // appendResultValue appends a method's encoded result to dst. A result
 // that appends its own JSON (jsonAppender, or a slice of them) or is
@@ -633,22 +602,13 @@ func clip(s string) string {
 // than producing it. The node's result types are trusted to emit valid
 // JSON.
 func appendResultValue(dst []byte, v any) ([]byte, error) {
-	if b, ok, err := appendFast(dst, v); ok {
-		return b, err
-	}
-	var b []byte
-	var err error
-	if m, ok := v.(json.Marshaler); ok {
-		if rv := reflect.ValueOf(v); rv.Kind() != reflect.Pointer || !rv.IsNil() {
-			b, err = m.MarshalJSON()
-		} else {
-			b, err = json.Marshal(v)
+	_, isA := v.(jsonAppender)
+	if m, ok := v.(json.Marshaler); ok && !isA && !isNilPointer(v) {
+		b, err := m.MarshalJSON()
+		if err != nil {
+			return nil, err
 		}
-	} else {
-		b, err = json.Marshal(v)
+		return append(dst, b...), nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	return append(dst, b...), nil
+	return appendJSON(dst, v)
 }

@@ -269,10 +269,7 @@ func encodeValue(v reflect.Value) (b []byte, err error) {
 			err = fmt.Errorf("panic encoding value: %v", p)
 		}
 	}()
-	if b, ok, err := appendFast(nil, v.Interface()); ok {
-		return b, err
-	}
-	return json.Marshal(v.Interface())
+	return appendJSON(nil, v.Interface())
 }
 
 // cancelRequest handles xrpc.cancel: params [id] cancels the context of the
@@ -444,22 +441,12 @@ func (c *wsConn) finish(code int, reason string) {
 }
 
 // batchError answers every request of a batch with the same error.
-func batchError(batch []json.RawMessage, e *Error) []byte {
-	var out []byte
-	for _, raw := range batch {
-		req, _ := parseRequest(raw)
-		if req.id == nil && req.method != "" {
-			continue // a notification
+func batchError(batch [][]byte, e *Error) []byte {
+	resps := make([][]byte, len(batch))
+	for i, raw := range batch {
+		if req, _ := parseRequest(raw); req.id != nil || req.method == "" { // not a notification
+			resps[i] = appendError(nil, req.id, e)
 		}
-		if out == nil {
-			out = append(out, '[')
-		} else {
-			out = append(out, ',')
-		}
-		out = appendError(out, req.id, e)
 	}
-	if out == nil {
-		return nil
-	}
-	return append(out, ']')
+	return responseArray(resps)
 }
