@@ -26,11 +26,7 @@ func reportCPU(b *testing.B, cpu0 time.Duration) {
 func BenchmarkExtend(b *testing.B) {
 	for _, k := range benchWidths {
 		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
-			ods := vectors.Bytes(fmt.Sprintf("bench/%d", k), k*k*ShareSize)
-			e, err := NewExtender(DefaultParams(), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
+			e, ods := benchInput(b, k, false)
 			var s ExtendedSquare
 			b.ReportAllocs()
 			b.SetBytes(int64(len(ods)))
@@ -50,11 +46,7 @@ func BenchmarkExtend(b *testing.B) {
 func BenchmarkExtendFresh(b *testing.B) {
 	for _, k := range benchWidths {
 		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
-			ods := vectors.Bytes(fmt.Sprintf("bench/%d", k), k*k*ShareSize)
-			e, err := NewExtender(DefaultParams(), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
+			e, ods := benchInput(b, k, false)
 			b.ReportAllocs()
 			b.SetBytes(int64(len(ods)))
 			for b.Loop() {
@@ -71,14 +63,14 @@ func BenchmarkExtendFresh(b *testing.B) {
 // Extender and the square's buffer are reused, as in a running node. Bytes
 // are ODS bytes.
 func BenchmarkDataRoot(b *testing.B) {
+	benchDataRoot(b, (*Extender).ComputeDAH)
+}
+
+// benchDataRoot runs BenchmarkDataRoot's loop with dah computing the DAH.
+func benchDataRoot(b *testing.B, dah func(*Extender, *ExtendedSquare) (*DAH, error)) {
 	for _, k := range benchWidths {
 		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
-			ods := vectors.Bytes(fmt.Sprintf("bench/%d", k), k*k*ShareSize)
-			sortedNamespaces(ods, k)
-			e, err := NewExtender(DefaultParams(), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
+			e, ods := benchInput(b, k, true)
 			var s ExtendedSquare
 			b.ReportAllocs()
 			b.SetBytes(int64(len(ods)))
@@ -87,7 +79,7 @@ func BenchmarkDataRoot(b *testing.B) {
 				if err := e.ExtendFlatInto(&s, ods); err != nil {
 					b.Fatal(err)
 				}
-				d, err := e.ComputeDAH(&s)
+				d, err := dah(e, &s)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -98,6 +90,21 @@ func BenchmarkDataRoot(b *testing.B) {
 			reportCPU(b, cpu0)
 		})
 	}
+}
+
+// benchInput returns a default Extender and the benchmarks' flat ODS of
+// width k, with sortedNamespaces applied if sorted.
+func benchInput(b *testing.B, k int, sorted bool) (*Extender, []byte) {
+	b.Helper()
+	ods := vectors.Bytes(fmt.Sprintf("bench/%d", k), k*k*ShareSize)
+	if sorted {
+		sortedNamespaces(ods, k)
+	}
+	e, err := NewExtender(DefaultParams(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e, ods
 }
 
 // sortedNamespaces overwrites the namespace of every share of a flat ODS

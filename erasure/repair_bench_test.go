@@ -8,20 +8,13 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/tessera-da/tessera/internal/vectors"
 )
 
 // benchFixture is a sorted square of ODS width k with its DAH, built with
 // the Extender's default parameters.
 func benchFixture(b *testing.B, k int) *fixture {
 	b.Helper()
-	ods := vectors.Bytes(fmt.Sprintf("bench/%d", k), k*k*ShareSize)
-	sortedNamespaces(ods, k)
-	e, err := NewExtender(DefaultParams(), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	e, ods := benchInput(b, k, true)
 	s, err := e.ExtendFlat(ods)
 	if err != nil {
 		b.Fatal(err)
@@ -197,12 +190,7 @@ func BenchmarkRestore(b *testing.B) {
 func BenchmarkPeakHeapDataRoot(b *testing.B) {
 	for _, k := range benchWidths {
 		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
-			ods := vectors.Bytes(fmt.Sprintf("bench/%d", k), k*k*ShareSize)
-			sortedNamespaces(ods, k)
-			e, err := NewExtender(DefaultParams(), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
+			e, ods := benchInput(b, k, true)
 			base := heapMiB()
 			var peak atomic.Uint64
 			stop := make(chan struct{})
@@ -249,61 +237,8 @@ func BenchmarkPeakHeapDataRoot(b *testing.B) {
 	}
 }
 
-// computeDAHPerAxis is ComputeDAH as it was before leaf sharing: every
-// row and column tree hashes its own shares, axes split over the workers.
-// Kept for BenchmarkPerAxisDataRoot.
-func computeDAHPerAxis(e *Extender, s *ExtendedSquare) (*DAH, error) {
-	w := 2 * s.k
-	d := &DAH{width: w, roots: make([]byte, 2*w*RootSize)}
-	workers := min(e.params.Workers, 2*w)
-	trees := e.getTrees(workers, w)
-	defer e.putTrees(trees)
-	err := forEach(workers, 2*w, func(wk, i int) error {
-		a, idx := Row, i
-		if i >= w {
-			a, idx = Col, i-w
-		}
-		t := trees[wk]
-		if err := t.buildAxis(s, a, idx); err != nil {
-			return err
-		}
-		t.tree.AppendRoot(d.roots[i*RootSize : i*RootSize : (i+1)*RootSize])
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return d, nil
-}
-
 // BenchmarkPerAxisDataRoot is BenchmarkDataRoot with computeDAHPerAxis,
 // for an interleaved comparison (-count) with the shared-leaf path.
 func BenchmarkPerAxisDataRoot(b *testing.B) {
-	for _, k := range benchWidths {
-		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
-			ods := vectors.Bytes(fmt.Sprintf("bench/%d", k), k*k*ShareSize)
-			sortedNamespaces(ods, k)
-			e, err := NewExtender(DefaultParams(), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			var s ExtendedSquare
-			b.ReportAllocs()
-			b.SetBytes(int64(len(ods)))
-			cpu0 := processCPU()
-			for b.Loop() {
-				if err := e.ExtendFlatInto(&s, ods); err != nil {
-					b.Fatal(err)
-				}
-				d, err := computeDAHPerAxis(e, &s)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if len(d.Hash()) != DataRootSize {
-					b.Fatal("bad data root")
-				}
-			}
-			reportCPU(b, cpu0)
-		})
-	}
+	benchDataRoot(b, computeDAHPerAxis)
 }

@@ -150,19 +150,44 @@ func TestProverRejectsWrongDAH(t *testing.T) {
 	}
 }
 
-// perAxisDAH is ComputeDAH before leaf sharing: every axis's tree hashes
-// its own shares.
-func perAxisDAH(t testing.TB, s *ExtendedSquare) *DAH {
-	w := s.Width()
-	d := &DAH{width: w, roots: make([]byte, 0, 2*w*RootSize)}
-	tr := newAxisTrees(w)
-	for _, a := range []Axis{Row, Col} {
-		for i := range w {
-			if err := tr.buildAxis(s, a, i); err != nil {
-				t.Fatal(err)
-			}
-			d.roots = tr.tree.AppendRoot(d.roots)
+// computeDAHPerAxis is ComputeDAH as it was before leaf sharing: every
+// row and column tree hashes its own shares, axes split over the workers.
+// It is the reference of TestComputeDAHSharedLeavesDifferential and the
+// baseline of BenchmarkPerAxisDataRoot.
+func computeDAHPerAxis(e *Extender, s *ExtendedSquare) (*DAH, error) {
+	w := 2 * s.k
+	d := &DAH{width: w, roots: make([]byte, 2*w*RootSize)}
+	workers := min(e.params.Workers, 2*w)
+	trees := e.getTrees(workers, w)
+	defer e.putTrees(trees)
+	err := forEach(workers, 2*w, func(wk, i int) error {
+		a, idx := Row, i
+		if i >= w {
+			a, idx = Col, i-w
 		}
+		t := trees[wk]
+		if err := t.buildAxis(s, a, idx); err != nil {
+			return err
+		}
+		t.tree.AppendRoot(d.roots[i*RootSize : i*RootSize : (i+1)*RootSize])
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// perAxisDAH is computeDAHPerAxis on one worker.
+func perAxisDAH(t testing.TB, s *ExtendedSquare) *DAH {
+	t.Helper()
+	e, err := NewExtender(Params{Workers: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := computeDAHPerAxis(e, s)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return d
 }
