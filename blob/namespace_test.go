@@ -334,68 +334,34 @@ func TestRowNamespaceDataJSONShape(t *testing.T) {
 	}
 }
 
-type hexBytes []byte
-
-func (h *hexBytes) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
+// unhex decodes a hex value of a vector file.
+func unhex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatalf("vector hex %q: %v", s, err)
 	}
-	v, err := hex.DecodeString(s)
-	*h = v
-	return err
+	return b
 }
 
-// squareVectors is the part of testdata/vectors/square.json this package
-// checks.
-type squareVectors struct {
-	MaxSquareSize int `json:"max_square_size"`
-	Threshold     int `json:"subtree_root_threshold"`
-	Txs           []struct {
-		Kind   string `json:"kind"`
-		TxSeed string `json:"tx_seed"`
-		TxLen  int    `json:"tx_len"`
-		Blobs  []struct {
-			Namespace    hexBytes `json:"namespace"`
-			ShareVersion uint8    `json:"share_version"`
-			DataSeed     string   `json:"data_seed"`
-			DataLen      int      `json:"data_len"`
-			SignerSeed   string   `json:"signer_seed"`
-		} `json:"blobs"`
-	} `json:"txs"`
-	Blobs []struct {
-		Namespace  hexBytes `json:"namespace"`
-		ShareStart int      `json:"share_start"`
-		ShareCount int      `json:"share_count"`
-		Commitment hexBytes `json:"commitment"`
-	} `json:"blobs"`
-	DataRoot      hexBytes `json:"data_root"`
-	NamespaceData []struct {
-		Namespace hexBytes `json:"namespace"`
-		Rows      []struct {
-			Row   int `json:"row"`
-			From  int `json:"from"`
-			Count int `json:"count"`
-			Proof struct {
-				Start     int        `json:"start"`
-				End       int        `json:"end"`
-				Nodes     []hexBytes `json:"nodes"`
-				LeafHash  hexBytes   `json:"leaf_hash"`
-				IgnoreMax bool       `json:"is_max_namespace_ignored"`
-			} `json:"proof"`
-			Verified bool `json:"verified"`
-		} `json:"rows"`
-	} `json:"namespace_data"`
+// vectorNamespace decodes a namespace of a vector file.
+func vectorNamespace(t testing.TB, s string) share.Namespace {
+	t.Helper()
+	ns, err := share.NewNamespaceFromBytes(unhex(t, s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ns
 }
 
 // squareVectorFixture rebuilds square.json's square from its inputs.
-func squareVectorFixture(t testing.TB) (*squareVectors, *fixture) {
+func squareVectorFixture(t testing.TB) (*vectors.SquareFile, *fixture) {
 	t.Helper()
 	data, err := os.ReadFile("../testdata/vectors/square.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var v squareVectors
+	var v vectors.SquareFile
 	if err := json.Unmarshal(data, &v); err != nil {
 		t.Fatal(err)
 	}
@@ -405,10 +371,7 @@ func squareVectorFixture(t testing.TB) (*squareVectors, *fixture) {
 		if tx.Kind == "blob_tx" {
 			var blobs []*share.Blob
 			for _, vb := range tx.Blobs {
-				ns, err := share.NewNamespaceFromBytes(vb.Namespace)
-				if err != nil {
-					t.Fatal(err)
-				}
+				ns := vectorNamespace(t, vb.Namespace)
 				var signer []byte
 				if vb.SignerSeed != "" {
 					signer = vectors.Bytes(vb.SignerSeed, share.SignerSize)
@@ -430,8 +393,8 @@ func squareVectorFixture(t testing.TB) (*squareVectors, *fixture) {
 		t.Fatal(err)
 	}
 	f := extendFixture(t, &fixture{name: "square.json", sq: sq})
-	if !bytes.Equal(f.dah.Hash(), v.DataRoot) {
-		t.Fatalf("data root %x, want %x", f.dah.Hash(), []byte(v.DataRoot))
+	if !bytes.Equal(f.dah.Hash(), unhex(t, v.DataRoot)) {
+		t.Fatalf("data root %x, want %s", f.dah.Hash(), v.DataRoot)
 	}
 	for _, vb := range v.Blobs {
 		b, _, err := share.ParseBlob(sq[vb.ShareStart:])
@@ -452,10 +415,7 @@ func TestNamespaceDataVectors(t *testing.T) {
 		t.Fatal("no namespace_data in square.json")
 	}
 	for _, vn := range v.NamespaceData {
-		ns, err := share.NewNamespaceFromBytes(vn.Namespace)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ns := vectorNamespace(t, vn.Namespace)
 		nd, err := ProveNamespaceData(f.eds, f.dah, ns)
 		if err != nil {
 			t.Fatal(err)
@@ -474,9 +434,9 @@ func TestNamespaceDataVectors(t *testing.T) {
 			}
 			var nodes [][]byte
 			for _, n := range vr.Proof.Nodes {
-				nodes = append(nodes, n)
+				nodes = append(nodes, unhex(t, n))
 			}
-			want, err := nmt.NewProof(vr.Proof.Start, vr.Proof.End, nodes, vr.Proof.LeafHash, vr.Proof.IgnoreMax)
+			want, err := nmt.NewProof(vr.Proof.Start, vr.Proof.End, nodes, unhex(t, vr.Proof.LeafHash), vr.Proof.IsMaxNamespaceIgnored)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -500,20 +460,22 @@ func TestNamespaceDataVectors(t *testing.T) {
 
 func TestCommitmentProofVectors(t *testing.T) {
 	v, f := squareVectorFixture(t)
+	dataRoot := unhex(t, v.DataRoot)
 	for i, vb := range v.Blobs {
-		ns, _ := share.NewNamespaceFromBytes(vb.Namespace)
+		ns := vectorNamespace(t, vb.Namespace)
+		commitment := Commitment(unhex(t, vb.Commitment))
 		cp, err := ProveCommitment(f.eds, f.dah, vb.ShareStart, vb.ShareCount)
 		if err != nil {
 			t.Fatalf("blob %d: %v", i, err)
 		}
-		if err := cp.Verify(v.DataRoot, ns, Commitment(vb.Commitment)); err != nil {
+		if err := cp.Verify(dataRoot, ns, commitment); err != nil {
 			t.Fatalf("blob %d: %v", i, err)
 		}
 		proof, err := ProveBlob(f.eds, vb.ShareStart, vb.ShareCount)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := proof.VerifyIncluded(f.dah, ns, Commitment(vb.Commitment), f.blobs[i].b, vb.ShareStart); err != nil {
+		if err := proof.VerifyIncluded(f.dah, ns, commitment, f.blobs[i].b, vb.ShareStart); err != nil {
 			t.Fatalf("blob %d: %v", i, err)
 		}
 	}

@@ -19,7 +19,7 @@ func TestDAHVectors(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				s, err := e.Extend(v.ods())
+				s, err := e.Extend(vectorODS(t, v))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -27,14 +27,14 @@ func TestDAHVectors(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for a, want := range [2][]hexBytes{v.RowRoots, v.ColRoots} {
+				for a, want := range [2][][]byte{unhexList(t, v.RowRoots), unhexList(t, v.ColRoots)} {
 					got := d.axisRoots(Axis(a))
 					if len(got) != len(want) {
 						t.Fatalf("%s: %d roots, want %d", Axis(a), len(got), len(want))
 					}
 					for i := range want {
 						if !bytes.Equal(got[i], want[i]) {
-							t.Errorf("%s root %d = %x, want %x", Axis(a), i, got[i], []byte(want[i]))
+							t.Errorf("%s root %d = %x, want %x", Axis(a), i, got[i], want[i])
 						}
 					}
 				}

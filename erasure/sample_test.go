@@ -46,9 +46,9 @@ func TestDataRootVectors(t *testing.T) {
 				if testing.Short() && v.K > 64 {
 					t.Skip("large square skipped in -short mode")
 				}
-				fx := newFixture(t, v.ods())
-				if !bytes.Equal(fx.root, v.DataRoot) {
-					t.Fatalf("data root = %x, want %x", fx.root, []byte(v.DataRoot))
+				fx := newFixture(t, vectorODS(t, v))
+				if !bytes.Equal(fx.root, unhex(t, v.DataRoot)) {
+					t.Fatalf("data root = %x, want %s", fx.root, v.DataRoot)
 				}
 			})
 		}
@@ -59,13 +59,13 @@ func TestMinDAH(t *testing.T) {
 	f := loadVectors(t, "eds.json")
 	d := MinDAH()
 	const want = "3d96b7d238e7e0456f6af8e7cdf0a67bd6cf9c2089ecb559c659dcaa1f880353"
-	if got := hex.EncodeToString(d.Hash()); got != want || !bytes.Equal(d.Hash(), f.MinDAH.Hash) {
+	if got := hex.EncodeToString(d.Hash()); got != want || !bytes.Equal(d.Hash(), unhex(t, f.MinDAH.Hash)) {
 		t.Fatalf("MinDAH().Hash() = %s, want %s", got, want)
 	}
-	if !bytes.Equal(TailPaddingShare(), f.MinDAH.ODSShares[0]) {
+	if !bytes.Equal(TailPaddingShare(), unhex(t, f.MinDAH.ODSShares[0])) {
 		t.Fatal("TailPaddingShare differs from the vector")
 	}
-	for a, want := range [2][]hexBytes{f.MinDAH.RowRoots, f.MinDAH.ColRoots} {
+	for a, want := range [2][][]byte{unhexList(t, f.MinDAH.RowRoots), unhexList(t, f.MinDAH.ColRoots)} {
 		got := d.axisRoots(Axis(a))
 		if len(got) != len(want) {
 			t.Fatalf("%d %s roots, want %d", len(got), Axis(a), len(want))
@@ -81,8 +81,8 @@ func TestMinDAH(t *testing.T) {
 func TestNilDAHHash(t *testing.T) {
 	f := loadVectors(t, "eds.json")
 	var d *DAH
-	if !bytes.Equal(d.Hash(), f.NilDAHHash) {
-		t.Fatalf("nil DAH hash = %x, want %x", d.Hash(), []byte(f.NilDAHHash))
+	if !bytes.Equal(d.Hash(), unhex(t, f.NilDAHHash)) {
+		t.Fatalf("nil DAH hash = %x, want %s", d.Hash(), f.NilDAHHash)
 	}
 	if d.Width() != 0 || d.RowRoots() != nil || d.Root(Row, 0) != nil {
 		t.Fatal("nil DAH is not empty")
@@ -97,10 +97,13 @@ func TestSampleVectors(t *testing.T) {
 		if len(v.Samples) == 0 {
 			continue
 		}
-		fx := newFixture(t, v.ods())
+		fx := newFixture(t, vectorODS(t, v))
 		w := fx.s.Width()
+		dataRoot := unhex(t, v.DataRoot)
 		for _, vs := range v.Samples {
 			name := fmt.Sprintf("k=%d/(%d,%d)/%s", v.K, vs.Row, vs.Col, vs.ProofAxis)
+			share, axisRoot := unhex(t, vs.ShareHex), unhex(t, vs.AxisRoot)
+			proofNodes := unhexList(t, vs.Proof.Nodes)
 			a := Row
 			if vs.ProofAxis == "col" {
 				a = Col
@@ -109,10 +112,10 @@ func TestSampleVectors(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			if !bytes.Equal(smp.Share(), vs.Share) {
+			if !bytes.Equal(smp.Share(), share) {
 				t.Errorf("%s: share differs", name)
 			}
-			if !bytes.Equal(smp.AxisRoot(), vs.AxisRoot) {
+			if !bytes.Equal(smp.AxisRoot(), axisRoot) {
 				t.Errorf("%s: axis root differs", name)
 			}
 			p := smp.Proof()
@@ -124,23 +127,23 @@ func TestSampleVectors(t *testing.T) {
 				t.Fatalf("%s: %d proof nodes, want %d", name, len(nodes), len(vs.Proof.Nodes))
 			}
 			for j := range nodes {
-				if !bytes.Equal(nodes[j], vs.Proof.Nodes[j]) {
+				if !bytes.Equal(nodes[j], proofNodes[j]) {
 					t.Errorf("%s: proof node %d differs", name, j)
 				}
 			}
-			if err := VerifySample(v.DataRoot, w, vs.Row, vs.Col, smp); (err == nil) != vs.Verified {
+			if err := VerifySample(dataRoot, w, vs.Row, vs.Col, smp); (err == nil) != vs.Verified {
 				t.Errorf("%s: VerifySample = %v, vector says verified=%v", name, err, vs.Verified)
 			}
 			// The vector's own proof, assembled with our root proof, verifies.
-			vp, err := nmt.NewProof(vs.Proof.Start, vs.Proof.End, toSlices(vs.Proof.Nodes), vs.Proof.LeafHash, vs.Proof.IsMaxNamespaceIgnored)
+			vp, err := nmt.NewProof(vs.Proof.Start, vs.Proof.End, proofNodes, unhex(t, vs.Proof.LeafHash), vs.Proof.IsMaxNamespaceIgnored)
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			vsmp, err := NewSample(w, vs.Row, vs.Col, a, vs.Share, vp, vs.AxisRoot, smp.RootProof())
+			vsmp, err := NewSample(w, vs.Row, vs.Col, a, share, vp, axisRoot, smp.RootProof())
 			if err != nil {
 				t.Fatalf("%s: NewSample: %v", name, err)
 			}
-			if err := VerifySample(v.DataRoot, w, vs.Row, vs.Col, vsmp); err != nil {
+			if err := VerifySample(dataRoot, w, vs.Row, vs.Col, vsmp); err != nil {
 				t.Errorf("%s: the vector's proof does not verify: %v", name, err)
 			}
 			n++
@@ -151,14 +154,6 @@ func TestSampleVectors(t *testing.T) {
 	}
 }
 
-func toSlices(h []hexBytes) [][]byte {
-	out := make([][]byte, len(h))
-	for i := range h {
-		out[i] = h[i]
-	}
-	return out
-}
-
 func TestRootProofVectors(t *testing.T) {
 	f := loadVectors(t, "eds.json")
 	n := 0
@@ -167,9 +162,11 @@ func TestRootProofVectors(t *testing.T) {
 		if len(v.RootProofs) == 0 {
 			continue
 		}
-		fx := newFixture(t, v.ods())
+		fx := newFixture(t, vectorODS(t, v))
 		w := fx.d.Width()
+		dataRoot := unhex(t, v.DataRoot)
 		for _, rp := range v.RootProofs {
+			leaf, wantAunts := unhex(t, rp.Leaf), unhexList(t, rp.Aunts)
 			a, idx := Row, rp.LeafIndex
 			if idx >= w {
 				a, idx = Col, idx-w
@@ -181,7 +178,7 @@ func TestRootProofVectors(t *testing.T) {
 			if p.Total() != int64(rp.Total) || p.Index() != int64(rp.LeafIndex) {
 				t.Errorf("k=%d %s: index %d of %d", v.K, rp.What, p.Index(), p.Total())
 			}
-			if !bytes.Equal(fx.d.Root(a, idx), rp.Leaf) || !bytes.Equal(p.LeafHash(), rp.LeafHash) {
+			if !bytes.Equal(fx.d.Root(a, idx), leaf) || !bytes.Equal(p.LeafHash(), unhex(t, rp.LeafHash)) {
 				t.Errorf("k=%d %s: leaf or leaf hash differs", v.K, rp.What)
 			}
 			aunts := p.Aunts()
@@ -189,11 +186,11 @@ func TestRootProofVectors(t *testing.T) {
 				t.Fatalf("k=%d %s: %d aunts, want %d", v.K, rp.What, len(aunts), len(rp.Aunts))
 			}
 			for j := range aunts {
-				if !bytes.Equal(aunts[j], rp.Aunts[j]) {
+				if !bytes.Equal(aunts[j], wantAunts[j]) {
 					t.Errorf("k=%d %s: aunt %d differs", v.K, rp.What, j)
 				}
 			}
-			if err := VerifyRoot(v.DataRoot, w, a, idx, rp.Leaf, p); (err == nil) != rp.Verified {
+			if err := VerifyRoot(dataRoot, w, a, idx, leaf, p); (err == nil) != rp.Verified {
 				t.Errorf("k=%d %s: VerifyRoot = %v", v.K, rp.What, err)
 			}
 			n++

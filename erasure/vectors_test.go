@@ -3,159 +3,72 @@ package erasure
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/tessera-da/tessera/internal/vectors"
 )
 
-func TestGenBytes(t *testing.T) {
-	got := hex.EncodeToString(vectors.Bytes("abc", 40))
-	const want = "cf2db1ac9867debdf8ce91f99f141e5544bf26ca36b3fd4f8e4035eec42cab0d46c386ebccef82ba"
-	if got != want {
-		t.Fatalf("vectors.Bytes(abc, 40) = %s, want %s", got, want)
+// unhex decodes a hex value of a vector file.
+func unhex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatalf("vector hex %q: %v", s, err)
 	}
+	return b
 }
 
-// tailPaddingShare is go-square's tail padding share.
-func tailPaddingShare() []byte {
-	s := make([]byte, ShareSize)
-	for i := range NamespaceSize - 1 {
-		s[i] = 0xff
+// unhexList decodes a list of hex values of a vector file.
+func unhexList(t testing.TB, list []string) [][]byte {
+	t.Helper()
+	out := make([][]byte, len(list))
+	for i, s := range list {
+		out[i] = unhex(t, s)
 	}
-	s[NamespaceSize-1] = 0xfe
-	s[NamespaceSize] = 0x01
-	return s
+	return out
 }
 
-// vectorODS builds the ODS of an eds.json square by its ods_construction
-// rule, as k² shares in row-major order.
-func vectorODS(k, group int, nsSeed, pattern string) [][]byte {
-	prefix := vectors.Bytes(nsSeed, 8)
-	ods := make([][]byte, k*k)
-	for i := range ods {
-		if k >= 2 && i == k*k-1 {
-			ods[i] = tailPaddingShare()
-			continue
-		}
-		s := make([]byte, 0, ShareSize)
-		s = append(s, make([]byte, 19)...) // version 0 + 18 zero ID bytes
-		s = append(s, prefix...)
-		s = binary.BigEndian.AppendUint16(s, uint16(i/group))
-		s = append(s, 0x01)
-		s = binary.BigEndian.AppendUint32(s, 478)
-		s = append(s, vectors.Bytes(strings.ReplaceAll(pattern, "<i>", strconv.Itoa(i)), 478)...)
-		ods[i] = s
-	}
-	return ods
-}
-
-type hexBytes []byte
-
-func (h *hexBytes) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	d, err := hex.DecodeString(s)
-	*h = d
-	return err
-}
-
-type vecProof struct {
-	Start                 int        `json:"start"`
-	End                   int        `json:"end"`
-	Nodes                 []hexBytes `json:"nodes"`
-	LeafHash              hexBytes   `json:"leaf_hash"`
-	IsMaxNamespaceIgnored bool       `json:"is_max_namespace_ignored"`
-}
-
-type vecSample struct {
-	Row            int      `json:"row"`
-	Col            int      `json:"col"`
-	Quadrant       string   `json:"quadrant"`
-	ProofAxis      string   `json:"proof_axis"`
-	Share          hexBytes `json:"share_hex"`
-	ProofNamespace hexBytes `json:"proof_namespace"`
-	Proof          vecProof `json:"proof"`
-	AxisRoot       hexBytes `json:"axis_root"`
-	Verified       bool     `json:"verified"`
-}
-
-type vecRootProof struct {
-	LeafIndex int        `json:"leaf_index"`
-	What      string     `json:"what"`
-	Total     int        `json:"total"`
-	Leaf      hexBytes   `json:"leaf"`
-	LeafHash  hexBytes   `json:"leaf_hash"`
-	Aunts     []hexBytes `json:"aunts"`
-	Verified  bool       `json:"verified"`
-}
-
-type vecSquare struct {
-	K              int            `json:"k"`
-	NamespaceGroup int            `json:"namespace_group"`
-	NsPrefixSeed   string         `json:"ns_prefix_seed"`
-	PayloadPattern string         `json:"share_payload_seed_pattern"`
-	ODSSHA256      hexBytes       `json:"ods_sha256"`
-	EDSShares      []hexBytes     `json:"eds_shares_hex"`
-	EDSRowSHA256   []hexBytes     `json:"eds_row_sha256"`
-	RowRoots       []hexBytes     `json:"row_roots"`
-	ColRoots       []hexBytes     `json:"col_roots"`
-	DataRoot       hexBytes       `json:"data_root"`
-	LeopardField   string         `json:"leopard_field"`
-	Samples        []vecSample    `json:"samples"`
-	RootProofs     []vecRootProof `json:"row_col_root_inclusion_proofs"`
-}
-
-type vecFile struct {
-	NilDAHHash hexBytes `json:"nil_dah_hash"`
-	MinDAH     struct {
-		ODSShares []hexBytes `json:"ods_shares_hex"`
-		EDSShares []hexBytes `json:"eds_shares_hex"`
-		RowRoots  []hexBytes `json:"row_roots"`
-		ColRoots  []hexBytes `json:"col_roots"`
-		Hash      hexBytes   `json:"hash"`
-	} `json:"min_dah"`
-	Squares []vecSquare `json:"squares"`
-}
-
-func loadVectors(t testing.TB, name string) *vecFile {
+func loadVectors(t testing.TB, name string) *vectors.EDSFile {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "testdata", "vectors", name))
 	if err != nil {
 		t.Fatalf("read %s: %v", name, err)
 	}
-	var f vecFile
+	var f vectors.EDSFile
 	if err := json.Unmarshal(data, &f); err != nil {
 		t.Fatalf("parse %s: %v", name, err)
 	}
-	if len(f.Squares) == 0 {
-		t.Fatalf("%s: no squares", name)
+	if len(f.Squares) == 0 || f.MinDAH == nil {
+		t.Fatalf("%s: no squares or no min_dah", name)
 	}
 	return &f
 }
 
-func (v *vecSquare) ods() [][]byte {
-	return vectorODS(v.K, v.NamespaceGroup, v.NsPrefixSeed, v.PayloadPattern)
+// vectorODS builds a square's ODS by the files' construction rule.
+func vectorODS(t testing.TB, v *vectors.EDSSquare) [][]byte {
+	t.Helper()
+	ods, err := v.ODS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ods
 }
 
 // checkExtension compares s against the square's ODS hash, EDS shares and
 // EDS row hashes.
-func checkExtension(t *testing.T, v *vecSquare, ods [][]byte, s *ExtendedSquare) {
+func checkExtension(t *testing.T, v *vectors.EDSSquare, ods [][]byte, s *ExtendedSquare) {
 	t.Helper()
 	h := sha256.New()
 	for _, sh := range ods {
 		h.Write(sh)
 	}
-	if got := h.Sum(nil); !bytes.Equal(got, v.ODSSHA256) {
-		t.Fatalf("ods_sha256 = %x, want %x (ODS construction is wrong)", got, []byte(v.ODSSHA256))
+	if got := h.Sum(nil); !bytes.Equal(got, unhex(t, v.ODSSHA256)) {
+		t.Fatalf("ods_sha256 = %x, want %s (ODS construction is wrong)", got, v.ODSSHA256)
 	}
 	w := s.Width()
 	if w != 2*v.K {
@@ -165,7 +78,7 @@ func checkExtension(t *testing.T, v *vecSquare, ods [][]byte, s *ExtendedSquare)
 		if len(v.EDSShares) != w*w {
 			t.Fatalf("vector has %d EDS shares, want %d", len(v.EDSShares), w*w)
 		}
-		for i, want := range v.EDSShares {
+		for i, want := range unhexList(t, v.EDSShares) {
 			if got := s.Cell(i/w, i%w); !bytes.Equal(got, want) {
 				t.Errorf("cell (%d,%d) differs", i/w, i%w)
 			}
@@ -174,9 +87,9 @@ func checkExtension(t *testing.T, v *vecSquare, ods [][]byte, s *ExtendedSquare)
 	if len(v.EDSRowSHA256) != w {
 		t.Fatalf("vector has %d row hashes, want %d", len(v.EDSRowSHA256), w)
 	}
-	for r, want := range v.EDSRowSHA256 {
+	for r, want := range unhexList(t, v.EDSRowSHA256) {
 		if got := sha256.Sum256(s.RowBytes(r)); !bytes.Equal(got[:], want) {
-			t.Errorf("eds_row_sha256[%d] = %x, want %x", r, got, []byte(want))
+			t.Errorf("eds_row_sha256[%d] = %x, want %x", r, got, want)
 		}
 	}
 }
@@ -190,7 +103,7 @@ func TestExtendVectors(t *testing.T) {
 				if testing.Short() && v.K > 64 {
 					t.Skip("large square skipped in -short mode")
 				}
-				ods := v.ods()
+				ods := vectorODS(t, v)
 				s, err := Extend(ods, DefaultParams())
 				if err != nil {
 					t.Fatal(err)
@@ -203,14 +116,14 @@ func TestExtendVectors(t *testing.T) {
 
 func TestExtendMinDAHVector(t *testing.T) {
 	f := loadVectors(t, "eds.json")
-	if len(f.MinDAH.ODSShares) != 1 || !bytes.Equal(f.MinDAH.ODSShares[0], tailPaddingShare()) {
+	if len(f.MinDAH.ODSShares) != 1 || !bytes.Equal(unhex(t, f.MinDAH.ODSShares[0]), vectors.TailPaddingShare()) {
 		t.Fatalf("min_dah ODS is not one tail padding share")
 	}
-	s, err := Extend([][]byte{tailPaddingShare()}, DefaultParams())
+	s, err := Extend([][]byte{vectors.TailPaddingShare()}, DefaultParams())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, want := range f.MinDAH.EDSShares {
+	for i, want := range unhexList(t, f.MinDAH.EDSShares) {
 		if got := s.Cell(i/2, i%2); !bytes.Equal(got, want) {
 			t.Errorf("min_dah cell %d differs", i)
 		}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/tessera-da/tessera/internal/vectors"
 )
 
 func mustBlobTx(t testing.TB, inner []byte, blobs ...*Blob) []byte {
@@ -389,9 +391,9 @@ func checkLayout(t *testing.T, sq Square, lay *Layout, txs [][]byte) {
 // square. Outside blobs, no such square is what any txs build; inside a
 // blob, an accepted square must be what the parsed txs build.
 func TestParseSquareRejectsMutations(t *testing.T) {
-	var v squareVector
+	var v vectors.SquareFile
 	readVector(t, "square.json", &v)
-	txs := v.txs(t)
+	txs := squareTxs(t, &v)
 	sq, lay, err := ConstructClassified(classify(txs), v.MaxSquareSize, v.Threshold)
 	if err != nil {
 		t.Fatal(err)

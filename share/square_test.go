@@ -43,48 +43,9 @@ func mustNS(t testing.TB, s string) Namespace {
 	return ns
 }
 
-type goldenShare struct {
-	Index       int     `json:"index"`
-	Namespace   string  `json:"namespace"`
-	InfoByte    int     `json:"info_byte"`
-	SequenceLen *uint32 `json:"sequence_len"`
-	Kind        string  `json:"kind"`
-	SHA256      string  `json:"sha256"`
-	Hex         *string `json:"hex"`
-}
-
-type squareVector struct {
-	MaxSquareSize int `json:"max_square_size"`
-	Threshold     int `json:"subtree_root_threshold"`
-	Txs           []struct {
-		Kind        string `json:"kind"`
-		TxSeed      string `json:"tx_seed"`
-		TxLen       int    `json:"tx_len"`
-		RawTxSHA256 string `json:"raw_tx_sha256"`
-		Blobs       []struct {
-			Namespace    string `json:"namespace"`
-			ShareVersion uint8  `json:"share_version"`
-			DataSeed     string `json:"data_seed"`
-			DataLen      int    `json:"data_len"`
-			SignerSeed   string `json:"signer_seed"`
-		} `json:"blobs"`
-	} `json:"txs"`
-	SquareSize      int           `json:"square_size"`
-	Shares          []goldenShare `json:"shares"`
-	SquareSHA256    string        `json:"square_sha256"`
-	PFBShareIndexes [][]uint32    `json:"pfb_share_indexes"`
-	Blobs           []struct {
-		TxIndex      int    `json:"tx_index"`
-		BlobIndex    int    `json:"blob_index"`
-		Namespace    string `json:"namespace"`
-		ShareStart   int    `json:"share_start"`
-		ShareEnd     int    `json:"share_end_exclusive"`
-		ShareCount   int    `json:"share_count"`
-		SubtreeWidth int    `json:"subtree_width"`
-	} `json:"blobs"`
-}
-
-func (v *squareVector) txs(t testing.TB) [][]byte {
+// squareTxs rebuilds square.json's transactions from their seeds and
+// checks their digests.
+func squareTxs(t testing.TB, v *vectors.SquareFile) [][]byte {
 	t.Helper()
 	txs := make([][]byte, len(v.Txs))
 	for i, vt := range v.Txs {
@@ -115,7 +76,7 @@ func (v *squareVector) txs(t testing.TB) [][]byte {
 	return txs
 }
 
-func checkGoldenShares(t *testing.T, sq Square, want []goldenShare, kinds []ShareKind) {
+func checkGoldenShares(t *testing.T, sq Square, want []vectors.Share, kinds []ShareKind) {
 	t.Helper()
 	if len(sq) != len(want) {
 		t.Fatalf("square has %d shares, want %d", len(sq), len(want))
@@ -152,9 +113,9 @@ func classify(txs [][]byte) []ClassifiedTx {
 }
 
 func TestSquareGolden(t *testing.T) {
-	var v squareVector
+	var v vectors.SquareFile
 	readVector(t, "square.json", &v)
-	txs := v.txs(t)
+	txs := squareTxs(t, &v)
 	sq, lay, err := ConstructClassified(classify(txs), v.MaxSquareSize, v.Threshold)
 	if err != nil {
 		t.Fatal(err)
@@ -182,17 +143,8 @@ func TestSquareGolden(t *testing.T) {
 	assertRoundTrip(t, sq, txs, v.Threshold)
 }
 
-type realBlockVector struct {
-	MaxSquareSize   int           `json:"max_square_size_used"`
-	TxsBase64       []string      `json:"txs_base64"`
-	TxIsBlobTx      []bool        `json:"tx_is_blob_tx"`
-	SquareSize      int           `json:"square_size"`
-	Shares          []goldenShare `json:"shares"`
-	PFBShareIndexes [][]uint32    `json:"pfb_share_indexes"`
-}
-
 func TestRealBlockGolden(t *testing.T) {
-	var v realBlockVector
+	var v vectors.RealBlockFile
 	readVector(t, "real_block.json", &v)
 	txs := make([][]byte, len(v.TxsBase64))
 	for i, s := range v.TxsBase64 {

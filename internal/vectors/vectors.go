@@ -1,5 +1,7 @@
 // Package vectors holds what every test of the reference vectors in
-// testdata/vectors needs: the vectors' input generator.
+// testdata/vectors needs: the vectors' input generator, the schemas of
+// nmt.json and eds.json (hex strings, so a checker can name a bad field)
+// and the rule that builds an eds.json square's ODS from its seeds.
 package vectors
 
 import (

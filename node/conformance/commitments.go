@@ -8,8 +8,6 @@ import (
 	"github.com/tessera-da/tessera/share"
 )
 
-func init() { blobCommitmentCheck = checkCommitment }
-
 // checkCommitment checks the subtree width, the mountain range sizes, each
 // subtree root and the commitment of b.
 func checkCommitment(r *Report, kase string, b *share.Blob, threshold, width int, sizes []int, roots []string, commitment string) {

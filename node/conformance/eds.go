@@ -3,11 +3,9 @@ package conformance
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/tessera-da/tessera/erasure"
 	"github.com/tessera-da/tessera/internal/vectors"
@@ -20,108 +18,8 @@ func init() {
 	checkers["eds_large.json"] = checkEDSFile
 }
 
-type edsProofJSON struct {
-	Start                 int      `json:"start"`
-	End                   int      `json:"end"`
-	Nodes                 []string `json:"nodes"`
-	LeafHash              string   `json:"leaf_hash"`
-	IsMaxNamespaceIgnored bool     `json:"is_max_namespace_ignored"`
-}
-
-type edsSampleJSON struct {
-	Row            int          `json:"row"`
-	Col            int          `json:"col"`
-	Quadrant       string       `json:"quadrant"`
-	ProofAxis      string       `json:"proof_axis"`
-	ShareHex       string       `json:"share_hex"`
-	ProofNamespace string       `json:"proof_namespace"`
-	Proof          edsProofJSON `json:"proof"`
-	AxisRoot       string       `json:"axis_root"`
-	Verified       bool         `json:"verified"`
-	ShwapHeight    uint64       `json:"shwap_height"`
-	ShwapSampleID  string       `json:"shwap_sample_id_hex"`
-	ShwapRowID     string       `json:"shwap_row_id_hex"`
-}
-
-type edsRootProofJSON struct {
-	LeafIndex int      `json:"leaf_index"`
-	What      string   `json:"what"`
-	Total     int      `json:"total"`
-	Leaf      string   `json:"leaf"`
-	LeafHash  string   `json:"leaf_hash"`
-	Aunts     []string `json:"aunts"`
-	Verified  bool     `json:"verified"`
-}
-
-type edsSquareJSON struct {
-	K              int                `json:"k"`
-	NamespaceGroup int                `json:"namespace_group"`
-	NsPrefixSeed   string             `json:"ns_prefix_seed"`
-	PayloadPattern string             `json:"share_payload_seed_pattern"`
-	ODSSHA256      string             `json:"ods_sha256"`
-	EDSShares      []string           `json:"eds_shares_hex"`
-	EDSRowSHA256   []string           `json:"eds_row_sha256"`
-	RowRoots       []string           `json:"row_roots"`
-	ColRoots       []string           `json:"col_roots"`
-	DataRoot       string             `json:"data_root"`
-	LeopardField   string             `json:"leopard_field"`
-	Samples        []edsSampleJSON    `json:"samples"`
-	RootProofs     []edsRootProofJSON `json:"row_col_root_inclusion_proofs"`
-}
-
-type edsFileJSON struct {
-	NilDAHHash string `json:"nil_dah_hash"`
-	MinDAH     *struct {
-		ODSShares []string `json:"ods_shares_hex"`
-		EDSShares []string `json:"eds_shares_hex"`
-		RowRoots  []string `json:"row_roots"`
-		ColRoots  []string `json:"col_roots"`
-		Hash      string   `json:"hash"`
-	} `json:"min_dah"`
-	Squares []edsSquareJSON `json:"squares"`
-}
-
-// edsTailPaddingShare is go-square's tail padding share, built here from
-// FORMAT.md §1–2 so the vectors' own copy is only compared against.
-func edsTailPaddingShare() []byte {
-	s := make([]byte, erasure.ShareSize)
-	for i := range erasure.NamespaceSize - 1 {
-		s[i] = 0xff
-	}
-	s[erasure.NamespaceSize-1] = 0xfe
-	s[erasure.NamespaceSize] = 0x01 // share version 0, sequence start
-	return s
-}
-
-// edsODS builds a square's ODS by the files' ods_construction rule: share
-// i (row-major) has the version-0 namespace with ID bytes(nsPrefixSeed, 8)
-// ‖ BE16(i / group), info byte 0x01, BE32(478) and bytes(pattern(i), 478);
-// for k ≥ 2 the last share is tail padding.
-func edsODS(sq *edsSquareJSON) ([][]byte, error) {
-	k := sq.K
-	if k < 1 || k > erasure.MaxODSWidth || sq.NamespaceGroup < 1 || !strings.Contains(sq.PayloadPattern, "<i>") {
-		return nil, fmt.Errorf("square k=%d: unusable inputs (group %d, pattern %q)", k, sq.NamespaceGroup, sq.PayloadPattern)
-	}
-	prefix := vectors.Bytes(sq.NsPrefixSeed, 8)
-	ods := make([][]byte, k*k)
-	for i := range ods {
-		if k >= 2 && i == k*k-1 {
-			ods[i] = edsTailPaddingShare()
-			continue
-		}
-		s := make([]byte, 19, erasure.ShareSize) // version 0, 18 zero ID bytes
-		s = append(s, prefix...)
-		s = binary.BigEndian.AppendUint16(s, uint16(i/sq.NamespaceGroup))
-		s = append(s, 0x01)
-		s = binary.BigEndian.AppendUint32(s, 478)
-		s = append(s, vectors.Bytes(strings.ReplaceAll(sq.PayloadPattern, "<i>", strconv.Itoa(i)), 478)...)
-		ods[i] = s
-	}
-	return ods, nil
-}
-
 func checkEDSFile(data []byte, r *Report) error {
-	var f edsFileJSON
+	var f vectors.EDSFile
 	if err := json.Unmarshal(data, &f); err != nil {
 		return fmt.Errorf("parse: %w", err)
 	}
@@ -146,9 +44,9 @@ func checkEDSFile(data []byte, r *Report) error {
 	return nil
 }
 
-func checkEDSSquare(sq *edsSquareJSON, ext *erasure.Extender, r *Report) error {
+func checkEDSSquare(sq *vectors.EDSSquare, ext *erasure.Extender, r *Report) error {
 	kase := "k=" + strconv.Itoa(sq.K)
-	ods, err := edsODS(sq)
+	ods, err := sq.ODS()
 	if err != nil {
 		return err
 	}
@@ -188,7 +86,7 @@ func hexList(field string, list []string) ([][]byte, error) {
 	return out, nil
 }
 
-func checkMinDAH(f *edsFileJSON, ext *erasure.Extender, r *Report) {
+func checkMinDAH(f *vectors.EDSFile, ext *erasure.Extender, r *Report) {
 	const kase = "min_dah"
 	m := f.MinDAH
 	tail := erasure.TailPaddingShare()
@@ -215,12 +113,12 @@ func checkMinDAH(f *edsFileJSON, ext *erasure.Extender, r *Report) {
 	r.CheckHex(kase, "hash", d.Hash(), m.Hash)
 }
 
-func checkNilDAH(f *edsFileJSON, r *Report) {
+func checkNilDAH(f *vectors.EDSFile, r *Report) {
 	var d *erasure.DAH
 	r.CheckHex("nil_dah", "nil_dah_hash", d.Hash(), f.NilDAHHash)
 }
 
-func checkEDSRoots(kase string, sq *edsSquareJSON, ext *erasure.Extender, eds *erasure.ExtendedSquare, r *Report) {
+func checkEDSRoots(kase string, sq *vectors.EDSSquare, ext *erasure.Extender, eds *erasure.ExtendedSquare, r *Report) {
 	nSample := 4*len(sq.Samples) + 3*len(sq.Samples) // checked + skipped fields per sample
 	dah, err := ext.ComputeDAH(eds)
 	if !r.CheckErr(kase, "compute DAH", err) {
@@ -253,7 +151,7 @@ func checkEDSRoots(kase string, sq *edsSquareJSON, ext *erasure.Extender, eds *e
 	}
 }
 
-func checkEDSSample(kase string, vs edsSampleJSON, ext *erasure.Extender, eds *erasure.ExtendedSquare, dah *erasure.DAH, dataRoot []byte, w int, r *Report) {
+func checkEDSSample(kase string, vs vectors.EDSSample, ext *erasure.Extender, eds *erasure.ExtendedSquare, dah *erasure.DAH, dataRoot []byte, w int, r *Report) {
 	checkShwapIDs(kase, vs, r)
 	r.CheckHex(kase, "proof_namespace", erasure.LeafNamespace(w/2, vs.Row, vs.Col, eds.Cell(vs.Row, vs.Col)), vs.ProofNamespace)
 	var a erasure.Axis
@@ -289,16 +187,10 @@ func checkEDSSample(kase string, vs edsSampleJSON, ext *erasure.Extender, eds *e
 
 // vectorNMTProof encodes a vector's proof object as nmt's protobuf, the
 // form Tessera's proofs are compared in.
-func vectorNMTProof(p edsProofJSON) ([]byte, error) {
-	nodes, err := hexList("proof.nodes", p.Nodes)
+func vectorNMTProof(p vectors.Proof) ([]byte, error) {
+	nodes, leafHash, err := decodeVectorProof("proof", p)
 	if err != nil {
 		return nil, err
-	}
-	var leafHash []byte
-	if p.LeafHash != "" {
-		if leafHash, err = decodeHex("proof.leaf_hash", p.LeafHash); err != nil {
-			return nil, err
-		}
 	}
 	proof, err := nmt.NewProof(p.Start, p.End, nodes, leafHash, p.IsMaxNamespaceIgnored)
 	if err != nil {
@@ -307,7 +199,7 @@ func vectorNMTProof(p edsProofJSON) ([]byte, error) {
 	return proof.MarshalBinary()
 }
 
-func checkEDSRootProof(kase string, vp edsRootProofJSON, dah *erasure.DAH, dataRoot []byte, w int, r *Report) {
+func checkEDSRootProof(kase string, vp vectors.EDSRootProof, dah *erasure.DAH, dataRoot []byte, w int, r *Report) {
 	a, idx := erasure.Row, vp.LeafIndex
 	if idx >= w {
 		a, idx = erasure.Col, idx-w
@@ -333,7 +225,7 @@ func checkEDSRootProof(kase string, vp edsRootProofJSON, dah *erasure.DAH, dataR
 }
 
 // checkShwapIDs recomputes a sample's shwap sample and row identifiers.
-func checkShwapIDs(kase string, vs edsSampleJSON, r *Report) {
+func checkShwapIDs(kase string, vs vectors.EDSSample, r *Report) {
 	id, err := sampling.NewSampleID(vs.ShwapHeight, vs.Row, vs.Col)
 	if !r.CheckErr(kase, "shwap_sample_id_hex", err) {
 		r.Skip(1)

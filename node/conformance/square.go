@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/tessera-da/tessera/blob"
+	"github.com/tessera-da/tessera/erasure"
 	"github.com/tessera-da/tessera/internal/vectors"
 	"github.com/tessera-da/tessera/share"
 )
@@ -14,107 +15,11 @@ import (
 func init() {
 	checkers["square.json"] = checkSquare
 	checkers["real_block.json"] = checkRealBlock
-	blobProtoCheck = func(r *Report, kase string, b *share.Blob, want string) {
-		r.CheckHex(kase, "blob_proto_hex", share.MarshalBlob(b), want)
-	}
-	squareCommitment = func(b *share.Blob, threshold int) ([]byte, error) {
-		return blob.ComputeCommitment(b, threshold)
-	}
-}
-
-// Hooks for values that need code outside package share. A nil hook makes
-// the checker count those values as skipped. squareDAH and
-// squareRowNamespaceProof are for the erasure/nmt owners to set.
-var (
-	// squareCommitment computes a blob's share commitment.
-	squareCommitment func(b *share.Blob, threshold int) ([]byte, error)
-	// squareDAH extends a square and returns its row roots, column roots
-	// and data root.
-	squareDAH func(sq share.Square) (rows, cols [][]byte, dataRoot []byte, err error)
-	// squareRowNamespaceProof checks a row namespace-data proof (the
-	// "proof" and "verified" values of one namespace_data row).
-	squareRowNamespaceProof func(r *Report, kase string, sq share.Square, row int, ns share.Namespace, proof json.RawMessage, verified bool)
-)
-
-type squareFile struct {
-	MaxSquareSize int `json:"max_square_size"`
-	Threshold     int `json:"subtree_root_threshold"`
-	Txs           []struct {
-		Kind        string  `json:"kind"`
-		TxSeed      string  `json:"tx_seed"`
-		TxLen       int     `json:"tx_len"`
-		RawTxSHA256 string  `json:"raw_tx_sha256"`
-		RawTxHex    *string `json:"raw_tx_hex"`
-		Blobs       []struct {
-			Namespace    string `json:"namespace"`
-			ShareVersion uint8  `json:"share_version"`
-			DataSeed     string `json:"data_seed"`
-			DataLen      int    `json:"data_len"`
-			SignerSeed   string `json:"signer_seed"`
-			Signer       string `json:"signer"`
-		} `json:"blobs"`
-	} `json:"txs"`
-	SquareSize      int            `json:"square_size"`
-	Shares          []vectorShare  `json:"shares"`
-	SquareSHA256    string         `json:"square_sha256"`
-	TailPaddingHex  string         `json:"tail_padding_share_hex"`
-	PFBShareIndexes [][]uint32     `json:"pfb_share_indexes"`
-	Blobs           []vectorBlob   `json:"blobs"`
-	RowRoots        []string       `json:"row_roots"`
-	ColRoots        []string       `json:"col_roots"`
-	DataRoot        string         `json:"data_root"`
-	NamespaceData   []vectorNSData `json:"namespace_data"`
-}
-
-type vectorShare struct {
-	Index       int     `json:"index"`
-	Namespace   string  `json:"namespace"`
-	InfoByte    int     `json:"info_byte"`
-	SequenceLen *uint32 `json:"sequence_len"`
-	Kind        string  `json:"kind"`
-	SHA256      string  `json:"sha256"`
-	Hex         *string `json:"hex"`
-}
-
-type vectorBlob struct {
-	TxIndex       int    `json:"tx_index"`
-	BlobIndex     int    `json:"blob_index"`
-	Namespace     string `json:"namespace"`
-	ShareStart    int    `json:"share_start"`
-	ShareEnd      int    `json:"share_end_exclusive"`
-	ShareCount    int    `json:"share_count"`
-	SubtreeWidth  int    `json:"subtree_width"`
-	PFBShareIndex uint32 `json:"pfb_share_index"`
-	Commitment    string `json:"commitment"`
-}
-
-type vectorNSData struct {
-	Namespace string `json:"namespace"`
-	Rows      []struct {
-		Row      int             `json:"row"`
-		From     int             `json:"from"`
-		Count    int             `json:"count"`
-		Proof    json.RawMessage `json:"proof"`
-		Verified bool            `json:"verified"`
-	} `json:"rows"`
-}
-
-type realBlockFile struct {
-	MaxSquareSize   int           `json:"max_square_size_used"`
-	OnchainDataHash string        `json:"onchain_data_hash"`
-	TxsBase64       []string      `json:"txs_base64"`
-	TxIsBlobTx      []bool        `json:"tx_is_blob_tx"`
-	SquareSize      int           `json:"square_size"`
-	Shares          []vectorShare `json:"shares"`
-	PFBShareIndexes [][]uint32    `json:"pfb_share_indexes"`
-	RowRoots        []string      `json:"row_roots"`
-	ColRoots        []string      `json:"col_roots"`
-	ComputedRoot    string        `json:"computed_data_root"`
 }
 
 // squareTxs rebuilds square.json's transactions from their seeds, checking
 // the raw tx digests and signers on the way.
-func squareTxs(f *squareFile, r *Report) ([][]byte, error) {
+func squareTxs(f *vectors.SquareFile, r *Report) ([][]byte, error) {
 	txs := make([][]byte, len(f.Txs))
 	for i, v := range f.Txs {
 		kase := fmt.Sprintf("txs[%d]", i)
@@ -159,7 +64,7 @@ func squareTxs(f *squareFile, r *Report) ([][]byte, error) {
 }
 
 // checkShares compares every share of sq with the vector's description.
-func checkShares(r *Report, sq share.Square, want []vectorShare, kinds []share.ShareKind) {
+func checkShares(r *Report, sq share.Square, want []vectors.Share, kinds []share.ShareKind) {
 	if !CheckEq(r, "shares", "count", len(sq), len(want)) {
 		return
 	}
@@ -244,20 +149,16 @@ func checkRoundTrip(r *Report, sq share.Square, txs [][]byte, threshold int) {
 	}
 }
 
-// checkDAH checks the roots through squareDAH, or skips them.
-func checkDAH(r *Report, sq share.Square, rows, cols []string, dataRoots ...string) {
-	if squareDAH == nil {
-		r.Skip(len(rows) + len(cols) + len(dataRoots))
-		return
-	}
-	gotRows, gotCols, root, err := squareDAH(sq)
+// checkDAH checks the roots of dah, the DAH of the extended square (err is
+// the extension's error).
+func checkDAH(r *Report, dah *erasure.DAH, err error, rows, cols []string, dataRoots ...string) {
 	if !r.CheckErr("dah", "extend", err) {
 		return
 	}
-	checkRoots(r, "row_roots", gotRows, rows)
-	checkRoots(r, "col_roots", gotCols, cols)
+	checkRoots(r, "row_roots", dah.RowRoots(), rows)
+	checkRoots(r, "col_roots", dah.ColRoots(), cols)
 	for _, h := range dataRoots {
-		r.CheckHex("dah", "data_root", root, h)
+		r.CheckHex("dah", "data_root", dah.Hash(), h)
 	}
 }
 
@@ -271,7 +172,7 @@ func checkRoots(r *Report, kase string, got [][]byte, want []string) {
 }
 
 func checkSquare(data []byte, r *Report) error {
-	var f squareFile
+	var f vectors.SquareFile
 	if err := json.Unmarshal(data, &f); err != nil {
 		return err
 	}
@@ -326,22 +227,19 @@ func checkSquare(data []byte, r *Report) error {
 			idx = decoded[pfb][v.BlobIndex]
 		}
 		CheckEq(r, kase, "pfb_share_index", idx, v.PFBShareIndex)
-		if squareCommitment == nil {
-			r.Skip(1)
-			continue
-		}
 		b, _, err := share.ParseBlob(sq[p.Start:])
 		if !r.CheckErr(kase, "parse_blob", err) {
 			continue
 		}
-		c, err := squareCommitment(b, f.Threshold)
+		c, err := blob.ComputeCommitment(b, f.Threshold)
 		if r.CheckErr(kase, "commitment", err) {
 			r.CheckHex(kase, "commitment", c, v.Commitment)
 		}
 	}
 	checkRoundTrip(r, sq, txs, f.Threshold)
-	checkDAH(r, sq, f.RowRoots, f.ColRoots, f.DataRoot)
-	return checkNamespaceData(r, sq, f.NamespaceData)
+	eds, dah, err := extendSquare(sq)
+	checkDAH(r, dah, err, f.RowRoots, f.ColRoots, f.DataRoot)
+	return checkNamespaceData(r, sq, eds, dah, f.NamespaceData)
 }
 
 func countPlacements(l *share.Layout) int {
@@ -356,9 +254,9 @@ func countPlacements(l *share.Layout) int {
 // where its shares sit in them. Rows are those whose root namespace range
 // covers the namespace: a Q0 row root spans the first to the last namespace
 // of the row's ODS half (the parity half is hidden by IgnoreMaxNamespace).
-// The proofs themselves need the NMT and are checked by
-// squareRowNamespaceProof, or skipped.
-func checkNamespaceData(r *Report, sq share.Square, nds []vectorNSData) error {
+// Each row's proof is checked by checkRowNamespaceProof against eds and
+// dah, sq's extension (skipped if it failed).
+func checkNamespaceData(r *Report, sq share.Square, eds *erasure.ExtendedSquare, dah *erasure.DAH, nds []vectors.SquareNamespaceData) error {
 	k := sq.Size()
 	for _, nd := range nds {
 		kase := "namespace_data/" + nd.Namespace
@@ -397,8 +295,8 @@ func checkNamespaceData(r *Report, sq share.Square, nds []vectorNSData) error {
 			CheckEq(r, rk, "row", hits[i].row, v.Row)
 			CheckEq(r, rk, "from", hits[i].from, v.From)
 			CheckEq(r, rk, "count", hits[i].count, v.Count)
-			if squareRowNamespaceProof != nil {
-				squareRowNamespaceProof(r, rk, sq, v.Row, ns, v.Proof, v.Verified)
+			if dah != nil {
+				checkRowNamespaceProof(r, rk, eds, dah, v.Row, ns, v.Proof, v.Verified)
 			} else {
 				r.Skip(2) // proof, verified
 			}
@@ -408,7 +306,7 @@ func checkNamespaceData(r *Report, sq share.Square, nds []vectorNSData) error {
 }
 
 func checkRealBlock(data []byte, r *Report) error {
-	var f realBlockFile
+	var f vectors.RealBlockFile
 	if err := json.Unmarshal(data, &f); err != nil {
 		return err
 	}
@@ -437,6 +335,7 @@ func checkRealBlock(data []byte, r *Report) error {
 	checkShares(r, sq, f.Shares, lay.ShareKinds())
 	checkPFBShareIndexes(r, sq, f.PFBShareIndexes)
 	checkRoundTrip(r, sq, txs, share.SubtreeRootThreshold)
-	checkDAH(r, sq, f.RowRoots, f.ColRoots, f.ComputedRoot, f.OnchainDataHash)
+	_, dah, err := extendSquare(sq)
+	checkDAH(r, dah, err, f.RowRoots, f.ColRoots, f.ComputedRoot, f.OnchainDataHash)
 	return nil
 }

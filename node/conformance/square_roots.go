@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 
 	"github.com/tessera-da/tessera/blob"
@@ -12,17 +11,9 @@ import (
 	"github.com/tessera-da/tessera/share"
 )
 
-// This file wires square.go's erasure and NMT hooks: square.json's and
-// real_block.json's row roots, column roots and data roots (and
-// real_block's on-chain data hash) are recomputed by extending the square,
-// and every namespace_data row proof is rebuilt with the blob package and
-// compared byte for byte, then the vector's own proof is verified.
-func init() {
-	squareDAH = extendedSquareDAH
-	squareRowNamespaceProof = checkRowNamespaceProof
-}
-
-// extendSquare extends sq and computes its DAH.
+// extendSquare extends sq and computes its DAH, for square.json's and
+// real_block.json's row, column and data roots (and real_block's on-chain
+// data hash) and their namespace_data row proofs.
 func extendSquare(sq share.Square) (*erasure.ExtendedSquare, *erasure.DAH, error) {
 	ext, err := erasure.NewExtender(erasure.DefaultParams(), nil)
 	if err != nil {
@@ -39,35 +30,16 @@ func extendSquare(sq share.Square) (*erasure.ExtendedSquare, *erasure.DAH, error
 	return eds, dah, nil
 }
 
-func extendedSquareDAH(sq share.Square) (rows, cols [][]byte, dataRoot []byte, err error) {
-	_, dah, err := extendSquare(sq)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return dah.RowRoots(), dah.ColRoots(), dah.Hash(), nil
-}
-
 // checkRowNamespaceProof checks one namespace_data row: "proof" is the
 // proof Tessera builds for that row (blob.ProveRowNamespaceData) compared
 // field by field with the vector's, and "verified" is whether Tessera's
 // verifier accepts the vector's proof, with the row's shares of the
 // namespace from Tessera's own square, against Tessera's row root.
-func checkRowNamespaceProof(r *Report, kase string, sq share.Square, row int, ns share.Namespace, proof json.RawMessage, verified bool) {
-	var vp vectors.Proof
-	if err := json.Unmarshal(proof, &vp); err != nil {
-		r.Fail(kase, "proof", "bad proof in vector: %v", err)
-		r.Skip(1)
-		return
-	}
+func checkRowNamespaceProof(r *Report, kase string, eds *erasure.ExtendedSquare, dah *erasure.DAH, row int, ns share.Namespace, vp vectors.Proof, verified bool) {
 	nodes, leafHash, err := decodeVectorProof(kase+".proof", vp)
 	if err != nil {
 		r.Fail(kase, "proof", "%v", err)
 		r.Skip(1)
-		return
-	}
-	eds, dah, err := extendSquare(sq)
-	if !r.CheckErr(kase, "extend", err) {
-		r.Skip(2)
 		return
 	}
 	got, err := blob.ProveRowNamespaceData(eds, dah, ns, row)
