@@ -120,6 +120,20 @@ func (t *Tree) PushNamespaced(ns, data []byte) error {
 	if len(ns) != NamespaceSize {
 		return fmt.Errorf("%w: %d bytes", ErrInvalidNamespace, len(ns))
 	}
+	if err := t.canAppend(ns); err != nil {
+		return err
+	}
+	off := t.n * NodeSize
+	t.leaves = slices.Grow(t.leaves, NodeSize)[:off+NodeSize]
+	t.lh.hash(t.leaves[off:], ns, data)
+	t.n++
+	t.built = false
+	return nil
+}
+
+// canAppend checks that t has room for another leaf and that namespace ns
+// is not below the last leaf's.
+func (t *Tree) canAppend(ns []byte) error {
 	if t.n >= MaxLeaves {
 		return fmt.Errorf("%w: %d leaves", ErrTreeFull, t.n)
 	}
@@ -129,11 +143,6 @@ func (t *Tree) PushNamespaced(ns, data []byte) error {
 			return fmt.Errorf("%w: leaf %d namespace %s after %s", ErrOutOfOrder, t.n, nsHex(ns), nsHex(last[:NamespaceSize]))
 		}
 	}
-	off := t.n * NodeSize
-	t.leaves = slices.Grow(t.leaves, NodeSize)[:off+NodeSize]
-	t.lh.hash(t.leaves[off:], ns, data)
-	t.n++
-	t.built = false
 	return nil
 }
 
@@ -154,14 +163,8 @@ func (t *Tree) PushLeafNode(node []byte) error {
 	if !bytes.Equal(ns, node[NamespaceSize:digestOff]) {
 		return fmt.Errorf("%w: leaf node with min namespace %s and max namespace %s", ErrInvalidNode, nsHex(ns), nsHex(node[NamespaceSize:digestOff]))
 	}
-	if t.n >= MaxLeaves {
-		return fmt.Errorf("%w: %d leaves", ErrTreeFull, t.n)
-	}
-	if t.n > 0 {
-		last := t.leaves[(t.n-1)*NodeSize:]
-		if bytes.Compare(ns, last[:NamespaceSize]) < 0 {
-			return fmt.Errorf("%w: leaf %d namespace %s after %s", ErrOutOfOrder, t.n, nsHex(ns), nsHex(last[:NamespaceSize]))
-		}
+	if err := t.canAppend(ns); err != nil {
+		return err
 	}
 	t.leaves = append(t.leaves, node...)
 	t.n++
