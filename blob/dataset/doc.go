@@ -22,7 +22,9 @@
 // is SHA-256 of the encoding without the signature; the publisher signs
 // "tessera/dataset/manifest/v1\x00" ‖ ID. Its PageRoot is the RFC-6962
 // Merkle root (nmt/merkle) over the entries' encodings, with the page count.
-// ProvePage and VerifyPage prove and check one page against that root.
+// ProvePage and VerifyPage prove and check one page against that root;
+// a PageTree, built once per manifest, proves many pages without
+// rehashing every entry for each.
 // MarshalJSON and UnmarshalJSON give the same manifest as JSON (hex bytes,
 // decimal-string integers); the ID and signature are always over the binary
 // encoding.

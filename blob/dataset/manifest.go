@@ -344,19 +344,14 @@ func (m *Manifest) leaves() [][]byte {
 }
 
 // ProvePage returns page i's entry and its Merkle proof to the page root.
-// It hashes every entry (O(pages)); a server proving many pages should cache.
+// It hashes every entry (O(pages)); to prove many pages, build the
+// PageTree once.
 func (m *Manifest) ProvePage(i uint64) (PageEntry, merkle.Proof, error) {
-	if err := m.Validate(); err != nil {
+	t, err := m.PageTree()
+	if err != nil {
 		return PageEntry{}, merkle.Proof{}, err
 	}
-	if i >= uint64(len(m.Entries)) {
-		return PageEntry{}, merkle.Proof{}, fmt.Errorf("%w: page %d of %d", ErrInvalidParams, i, len(m.Entries))
-	}
-	_, proof, err := merkle.Prove(m.leaves(), int(i))
-	if err != nil {
-		return PageEntry{}, merkle.Proof{}, fmt.Errorf("%w: %w", ErrInvalidManifest, err)
-	}
-	return m.Entries[i], proof, nil
+	return t.Prove(i)
 }
 
 // VerifyPage checks untrusted page bytes, their entry and the entry's proof

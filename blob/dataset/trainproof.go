@@ -191,10 +191,11 @@ func Prove(run *Run, m *Manifest, in ProveInput) (*TrainingProof, error) {
 	if mid != run.Manifest.ID {
 		return nil, fmt.Errorf("%w: manifest %x is not the run's %x", ErrInvalidRun, mid, run.Manifest.ID)
 	}
-	root, err := m.ComputePageRoot()
+	tree, err := m.PageTree()
 	if err != nil {
 		return nil, err
 	}
+	root := tree.Root()
 	assigned, err := AssignFor(run, root, in.EpochSeedHash, in.SeedHeaderHash, in.Step, wi)
 	if err != nil {
 		return nil, err
@@ -220,14 +221,12 @@ func Prove(run *Run, m *Manifest, in ProveInput) (*TrainingProof, error) {
 		PageRoot: root, SamplesCount: in.SamplesCount, SamplesRoot: in.SamplesRoot,
 		Losses: append([]float32(nil), in.Losses...), Parent: in.Parent,
 	}
-	leaves := m.leaves()
 	fed := sha256.New()
 	for j, idx := range assigned {
-		_, proof, err := merkle.Prove(leaves, int(idx))
+		e, proof, err := tree.Prove(idx)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidManifest, err)
+			return nil, err
 		}
-		e := m.Entries[idx]
 		if err := VerifyPage(root, e, proof, in.PageBytes[j]); err != nil {
 			return nil, fmt.Errorf("assigned page %d: %w", j, err)
 		}
@@ -429,8 +428,8 @@ func (p *TrainingProof) VerifyInclusions(dataRoots map[uint64][32]byte) error {
 //	u8 InclusionsVersion ‖ per page: BE32 len ‖ commitment proof
 //
 // where each commitment proof is blob.CommitmentProof's binary encoding
-// (MarshalBinary; about a fifth of the JSON blob.GetCommitmentProof
-// serves), at most MaxInclusionSize bytes.
+// (MarshalBinary; smaller than the JSON blob.GetCommitmentProof serves),
+// at most MaxInclusionSize bytes.
 func (p *TrainingProof) appendInclusions(b []byte) ([]byte, error) {
 	b = append(b, InclusionsVersion)
 	for j, cp := range p.Inclusions {

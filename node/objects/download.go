@@ -70,7 +70,7 @@ func Download(ctx context.Context, c Caller, ref Ref, path string, o DownloadOpt
 	if count == 0 {
 		return nil, fmt.Errorf("%w: empty range at offset %d", ErrInvalid, off)
 	}
-	tree, err := newPageTree(m)
+	tree, err := m.PageTree()
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func Download(ctx context.Context, c Caller, ref Ref, path string, o DownloadOpt
 	save := func() error {
 		return writeFileAtomic(path+StateSuffix, st.encode())
 	}
-	err = f.fetchPages(ctx, m, tree, todo, parallel, func(i uint64, data []byte) error {
+	err = f.fetchPages(ctx, tree, todo, parallel, func(i uint64, data []byte) error {
 		if _, err := part.WriteAt(data, int64(i*m.PageSize-base)); err != nil {
 			return fmt.Errorf("page %d: writing %s: %w", i, path+PartialSuffix, err)
 		}

@@ -285,10 +285,10 @@ func (f *fetcher) checkPage(ctx context.Context, root dataset.PageRoot, e datase
 	return f.verifyIncluded(ctx, e.Height, e.Namespace, e.Commitment[:])
 }
 
-// fetchPages fetches and verifies the pages idx of m, at most parallel at
-// once, and hands each to fn (called concurrently, in any order). It stops
+// fetchPages fetches and verifies the pages idx of tree's manifest, at
+// most parallel at once, and hands each to fn (called concurrently, in any order). It stops
 // at the first error, which it returns.
-func (f *fetcher) fetchPages(ctx context.Context, m *dataset.Manifest, tree *pageTree, idx []uint64, parallel int, fn func(i uint64, data []byte) error) error {
+func (f *fetcher) fetchPages(ctx context.Context, tree *dataset.PageTree, idx []uint64, parallel int, fn func(i uint64, data []byte) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -310,12 +310,12 @@ func (f *fetcher) fetchPages(ctx context.Context, m *dataset.Manifest, tree *pag
 					return
 				}
 				i := idx[k]
-				proof, err := tree.prove(i)
+				e, proof, err := tree.Prove(i)
 				if err != nil {
 					fail(err)
 					return
 				}
-				data, err := f.page(ctx, tree.root, m.Entries[i], proof)
+				data, err := f.page(ctx, tree.Root(), e, proof)
 				if err == nil {
 					err = fn(i, data)
 				}

@@ -37,34 +37,6 @@ func testManifest(t testing.TB, data []byte, pageSize uint64) *dataset.Manifest 
 	return m
 }
 
-// TestPageTreeMatchesProvePage is a differential test of the cached page
-// tree against Manifest.ProvePage for every page of trees of 1..40 pages.
-func TestPageTreeMatchesProvePage(t *testing.T) {
-	for n := 1; n <= 40; n++ {
-		m := testManifest(t, bytes.Repeat([]byte{byte(n)}, n*3), 3)
-		tree, err := newPageTree(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range uint64(n) {
-			_, want, err := m.ProvePage(i)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := tree.prove(i)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !got.Equal(want) {
-				t.Fatalf("%d pages: proof of page %d differs from ProvePage", n, i)
-			}
-		}
-		if _, err := tree.prove(uint64(n)); !errors.Is(err, ErrInvalid) {
-			t.Fatalf("%d pages: proof of a page past the end: %v", n, err)
-		}
-	}
-}
-
 func TestPageSpan(t *testing.T) {
 	m := testManifest(t, make([]byte, 10), 4) // pages [0,4) [4,8) [8,10)
 	for _, tc := range []struct {

@@ -380,12 +380,12 @@ func getRange(ctx context.Context, c Caller, ref Ref, off, n uint64, whole bool,
 	if n == 0 {
 		return out, m, nil
 	}
-	tree, err := newPageTree(m)
+	tree, err := m.PageTree()
 	if err != nil {
 		return nil, nil, err
 	}
 	prog := &progress{total: n, fn: o.Progress}
-	err = f.fetchPages(ctx, m, tree, span(first, count), parallel, func(i uint64, data []byte) error {
+	err = f.fetchPages(ctx, tree, span(first, count), parallel, func(i uint64, data []byte) error {
 		ps := i * m.PageSize
 		lo, hi := max(ps, off), min(ps+uint64(len(data)), off+n)
 		copy(out[lo-off:hi-off], data[lo-ps:hi-ps])
