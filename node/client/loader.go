@@ -1,14 +1,12 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/tessera-da/tessera/blob/dataset"
 	"github.com/tessera-da/tessera/node/api"
@@ -46,15 +44,10 @@ func (c *Client) Loader(ctx context.Context, ref objects.Ref, key ed25519.Privat
 		return nil, fmt.Errorf("run: %w", err)
 	}
 	pub := key.Public().(ed25519.PublicKey)
-	registered := false
-	for _, w := range run.Workers {
-		registered = registered || bytes.Equal(w, pub)
-	}
-	if !registered {
+	if _, err := run.WorkerIndex(pub); err != nil {
 		return nil, fmt.Errorf("%w: %x", ErrNotWorker, []byte(pub))
 	}
-	mref := objects.Ref{ID: run.Manifest.ID, Height: run.Manifest.Height, Namespace: run.Manifest.Namespace, Commitment: run.Manifest.Commitment[:]}
-	obj, err := objects.Open(ctx, c, mref, o)
+	obj, err := objects.Open(ctx, c, objects.RunManifestRef(run), o)
 	if err != nil {
 		return nil, fmt.Errorf("run manifest: %w", err)
 	}
@@ -120,19 +113,12 @@ func (s *Step) Each(ctx context.Context, fn func(i uint64, data []byte) error) e
 	const window = 8 // pages fetched ahead
 	for lo := 0; lo < len(s.pages); lo += window {
 		hi := min(lo+window, len(s.pages))
-		got := make(map[uint64][]byte, hi-lo)
-		var mu sync.Mutex
-		err := s.l.obj.Pages(ctx, s.pages[lo:hi], func(i uint64, data []byte) error {
-			mu.Lock()
-			got[i] = data
-			mu.Unlock()
-			return nil
-		})
+		got, err := s.l.obj.ReadPages(ctx, s.pages[lo:hi])
 		if err != nil {
 			return err
 		}
-		for _, i := range s.pages[lo:hi] {
-			data := got[i]
+		for k, i := range s.pages[lo:hi] {
+			data := got[k]
 			if err := fn(i, data); err != nil {
 				return err
 			}
@@ -159,7 +145,7 @@ type ProveOptions struct {
 
 // Prove builds the worker's signed training-data proof of the step: the
 // pages Each fed, the samples recorded (losses only when every sample has
-// one).
+// one). It reuses the loader's run and manifest and the step's assignment.
 func (s *Step) Prove(ctx context.Context, o ProveOptions) (*dataset.TrainingProof, error) {
 	if len(s.fed) != len(s.pages) {
 		return nil, fmt.Errorf("%w: %d of the step's %d pages were fed", objects.ErrInvalid, len(s.fed), len(s.pages))
@@ -174,7 +160,7 @@ func (s *Step) Prove(ctx context.Context, o ProveOptions) (*dataset.TrainingProo
 	if len(s.losses) == len(samples) {
 		losses = s.losses
 	}
-	return objects.ProveTraining(ctx, s.l.c, s.l.ref, objects.ProveOptions{
+	return s.l.obj.ProveStep(ctx, s.l.ref, s.l.run, s.assignment, objects.ProveOptions{
 		Step: s.step, Key: s.l.key, Fed: s.fed, SampleHashes: samples, Losses: losses, Parent: o.Parent, Full: o.Full,
 	})
 }

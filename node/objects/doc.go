@@ -44,6 +44,15 @@
 // included; Verify fetches and checks every page without keeping it;
 // VerifyLocal checks a local copy against a verified manifest offline.
 //
+// # Training
+//
+// DeclareRun posts a run over a published manifest; GetRun and Assign ask
+// the node for a run and a worker's pages. ProveTraining fetches the run,
+// its manifest and the assignment and builds a worker's proof of one
+// step; a caller proving many steps opens the run's manifest once
+// (Open(RunManifestRef(run))) and calls Object.ProveStep per step, which
+// fetches none of them again.
+//
 // # Not guaranteed
 //
 // Headers are taken from the called node: a client that does not trust

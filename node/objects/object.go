@@ -3,6 +3,7 @@ package objects
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/tessera-da/tessera/blob/dataset"
 )
@@ -15,7 +16,7 @@ import (
 type Object struct {
 	f        *fetcher
 	m        *dataset.Manifest
-	tree     *pageTree
+	tree     *dataset.PageTree
 	parallel int
 }
 
@@ -31,7 +32,7 @@ func Open(ctx context.Context, c Caller, ref Ref, o ReadOptions) (*Object, error
 	if err != nil {
 		return nil, err
 	}
-	tree, err := newPageTree(m)
+	tree, err := m.PageTree()
 	if err != nil {
 		return nil, err
 	}
@@ -43,12 +44,32 @@ func (o *Object) Manifest() *dataset.Manifest { return o.m }
 
 // Page returns page i, verified.
 func (o *Object) Page(ctx context.Context, i uint64) ([]byte, error) {
-	var out []byte
-	err := o.Pages(ctx, []uint64{i}, func(_ uint64, data []byte) error {
-		out = data
+	pages, err := o.ReadPages(ctx, []uint64{i})
+	if err != nil {
+		return nil, err
+	}
+	return pages[0], nil
+}
+
+// ReadPages returns the pages idx, verified, in the order of idx, all in
+// memory at once.
+func (o *Object) ReadPages(ctx context.Context, idx []uint64) ([][]byte, error) {
+	var mu sync.Mutex
+	got := make(map[uint64][]byte, len(idx))
+	err := o.Pages(ctx, idx, func(i uint64, data []byte) error {
+		mu.Lock()
+		got[i] = data
+		mu.Unlock()
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	pages := make([][]byte, len(idx))
+	for j, i := range idx {
+		pages[j] = got[i]
+	}
+	return pages, nil
 }
 
 // Pages fetches the pages idx, up to the read options' Parallel at once,
@@ -60,5 +81,5 @@ func (o *Object) Pages(ctx context.Context, idx []uint64, fn func(i uint64, data
 			return fmt.Errorf("%w: page %d of a %d-page object", ErrInvalid, i, len(o.m.Entries))
 		}
 	}
-	return o.f.fetchPages(ctx, o.m, o.tree, idx, o.parallel, fn)
+	return o.f.fetchPages(ctx, o.tree, idx, o.parallel, fn)
 }

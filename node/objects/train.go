@@ -135,27 +135,49 @@ type ProveOptions struct {
 // o.Key at o.Step of the run at ref: the run and its manifest verified,
 // the seeds from the node's headers, the pages checked against the
 // manifest; with o.Full each page's commitment proof, verified against its
-// block's data root, is attached.
+// block's data root, is attached. A caller proving many steps of one run
+// opens the run once and calls Object.ProveStep instead.
 func ProveTraining(ctx context.Context, c Caller, ref Ref, o ProveOptions) (*dataset.TrainingProof, error) {
-	if len(o.Key) != ed25519.PrivateKeySize {
-		return nil, fmt.Errorf("%w: a worker key is required", ErrInvalid)
-	}
-	if len(ref.Commitment) != blob.CommitmentSize {
-		return nil, fmt.Errorf("%w: run ref commitment is %d bytes", ErrInvalid, len(ref.Commitment))
+	if err := checkProveArgs(ref, o); err != nil {
+		return nil, err
 	}
 	run, _, err := GetRun(ctx, c, ref)
 	if err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}
-	f := newFetcher(c)
-	mref := Ref{ID: run.Manifest.ID, Height: run.Manifest.Height, Namespace: run.Manifest.Namespace, Commitment: run.Manifest.Commitment[:]}
-	m, err := f.manifest(ctx, mref)
+	obj, err := Open(ctx, c, RunManifestRef(run), ReadOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("run manifest: %w", err)
 	}
-	worker := o.Key.Public().(ed25519.PublicKey)
-	a, err := Assign(ctx, c, ref, o.Step, hex.EncodeToString(worker))
+	a, err := Assign(ctx, c, ref, o.Step, hex.EncodeToString(o.Key.Public().(ed25519.PublicKey)))
 	if err != nil {
+		return nil, err
+	}
+	return obj.ProveStep(ctx, ref, run, a, o)
+}
+
+// RunManifestRef returns the Ref of the run's dataset manifest.
+func RunManifestRef(run *dataset.Run) Ref {
+	m := run.Manifest
+	return Ref{ID: m.ID, Height: m.Height, Namespace: m.Namespace, Commitment: m.Commitment[:]}
+}
+
+func checkProveArgs(ref Ref, o ProveOptions) error {
+	if len(o.Key) != ed25519.PrivateKeySize {
+		return fmt.Errorf("%w: a worker key is required", ErrInvalid)
+	}
+	if len(ref.Commitment) != blob.CommitmentSize {
+		return fmt.Errorf("%w: run ref commitment is %d bytes", ErrInvalid, len(ref.Commitment))
+	}
+	return nil
+}
+
+// ProveStep is ProveTraining for a caller that already holds the run at
+// ref (GetRun), its manifest opened as obj (Open of RunManifestRef) and
+// the worker's assignment a for o.Step (Assign): none of them is fetched
+// again. Pages the proof needs (o.Fed nil) are read through obj.
+func (obj *Object) ProveStep(ctx context.Context, ref Ref, run *dataset.Run, a *api.Assignment, o ProveOptions) (*dataset.TrainingProof, error) {
+	if err := checkProveArgs(ref, o); err != nil {
 		return nil, err
 	}
 	var epoch, seed [32]byte
@@ -165,25 +187,19 @@ func ProveTraining(ctx context.Context, c Caller, ref Ref, o ProveOptions) (*dat
 	if err := decodeHash(&seed, a.SeedHeaderHash); err != nil {
 		return nil, err
 	}
+	m := obj.m
 	fed := o.Fed
 	if fed == nil {
-		root, err := m.ComputePageRoot()
-		if err != nil {
-			return nil, err
-		}
-		for _, ap := range a.Pages {
+		idx := make([]uint64, len(a.Pages))
+		for j, ap := range a.Pages {
 			if ap.Index >= uint64(len(m.Entries)) {
 				return nil, fmt.Errorf("%w: assigned page %d of a %d-page manifest", ErrMismatch, ap.Index, len(m.Entries))
 			}
-			e, proof, err := m.ProvePage(ap.Index)
-			if err != nil {
-				return nil, err
-			}
-			data, err := f.page(ctx, root, e, proof)
-			if err != nil {
-				return nil, err
-			}
-			fed = append(fed, data)
+			idx[j] = ap.Index
+		}
+		var err error
+		if fed, err = obj.ReadPages(ctx, idx); err != nil {
+			return nil, err
 		}
 	}
 	hashes := o.SampleHashes
@@ -202,12 +218,13 @@ func ProveTraining(ctx context.Context, c Caller, ref Ref, o ProveOptions) (*dat
 		return nil, err
 	}
 	if o.Full && len(p.Pages) > 0 {
+		f := obj.f
 		cps := make([]*blob.CommitmentProof, len(p.Pages))
 		roots := map[uint64][32]byte{}
 		for j, pp := range p.Pages {
 			e := pp.Entry
 			var cp blob.CommitmentProof
-			if err := c.Call(ctx, "blob.GetCommitmentProof", &cp, e.Height, e.Namespace, blob.Commitment(e.Commitment[:])); err != nil {
+			if err := f.c.Call(ctx, "blob.GetCommitmentProof", &cp, e.Height, e.Namespace, blob.Commitment(e.Commitment[:])); err != nil {
 				return nil, fmt.Errorf("page %d commitment proof at height %d: %w", e.Index, e.Height, err)
 			}
 			cps[j] = &cp

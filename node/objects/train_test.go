@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -122,12 +123,63 @@ func TestTrainEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The size figures of docs/training.md: the full proof, and each page's
+	// commitment proof in binary against the JSON blob.GetCommitmentProof
+	// serves.
+	var binSize, jsonSize int
+	for _, cp := range p.Inclusions {
+		b, err := cp.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		j, err := json.Marshal(cp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		binSize, jsonSize = binSize+len(b), jsonSize+len(j)
+	}
+	t.Logf("full proof of %d pages: %d bytes, of which %d are binary commitment proofs (JSON: %d)", len(p.Pages), len(enc), binSize, jsonSize)
+	if binSize >= jsonSize {
+		t.Errorf("binary commitment proofs (%d bytes) are not smaller than their JSON (%d)", binSize, jsonSize)
+	}
 	res, err := objects.VerifyProof(ctx, c, enc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !res.Valid || !res.Full || res.Worker != uint64(w) || res.Step != step || !trainContains(res.Checks, string(dataset.CheckInclusion)) {
 		t.Fatalf("honest full proof: %+v", res)
+	}
+
+	// A caller holding the run, its opened manifest and the assignment
+	// proves the same step without fetching any of them again.
+	g := &faulty{Caller: c}
+	obj, err := objects.Open(ctx, g, objects.RunManifestRef(got), objects.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := make([]uint64, len(byIndex.Pages))
+	for j, ap := range byIndex.Pages {
+		idx[j] = ap.Index
+	}
+	pages, err := obj.ReadPages(ctx, idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := map[string]int64{}
+	for _, m := range []string{"train.Run", "train.Assign", "blob.Get", "dataset.GetPiece", "header.GetByHeight"} {
+		before[m] = g.count(m)
+	}
+	again, err := obj.ProveStep(ctx, *runRef, got, byIndex, objects.ProveOptions{Step: step, Key: keys[w], Fed: pages, Full: true, Losses: []float32{1.5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for m, n := range before {
+		if g.count(m) != n {
+			t.Errorf("ProveStep called %s %d times", m, g.count(m)-n)
+		}
+	}
+	if id, _ := again.ID(); !again.Full() || id != mustID(t, p) {
+		t.Fatalf("ProveStep gave proof %x (full %v), ProveTraining %x", id, again.Full(), mustID(t, p))
 	}
 
 	// Faults, each rejected naming the check.
@@ -210,6 +262,15 @@ func resignProof(t *testing.T, q *dataset.TrainingProof, key ed25519.PrivateKey)
 		t.Fatal(err)
 	}
 	return b
+}
+
+func mustID(t *testing.T, p *dataset.TrainingProof) [32]byte {
+	t.Helper()
+	id, err := p.ID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
 
 func trainContains(ss []string, s string) bool {
