@@ -193,29 +193,39 @@ func TestManifestEveryByteMutation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkEveryMutation(t, enc, ErrInvalidManifest, ParseManifest, (*Manifest).Verify)
+}
+
+// checkEveryMutation adds 1, 0x80 and 0xff (so also flips the low and the
+// high bit) to each byte of the honest encoding enc, truncates it to every
+// shorter length and appends a byte. Each result must either fail parse
+// with an error wrapping sentinel, or parse into a value that reject
+// refuses (returns an error for).
+func checkEveryMutation[T any](t *testing.T, enc []byte, sentinel error, parse func([]byte) (T, error), reject func(T) error) {
+	t.Helper()
 	for i := range enc {
 		for _, delta := range []byte{1, 0x80, 0xff} {
 			mut := bytes.Clone(enc)
 			mut[i] += delta
-			got, err := ParseManifest(mut)
+			got, err := parse(mut)
 			if err != nil {
-				if !errors.Is(err, ErrInvalidManifest) {
-					t.Fatalf("byte %d +%d: error %v does not wrap ErrInvalidManifest", i, delta, err)
+				if !errors.Is(err, sentinel) {
+					t.Fatalf("byte %d +%d: parse error %v does not wrap %v", i, delta, err, sentinel)
 				}
 				continue
 			}
-			if err := got.Verify(); err == nil {
-				t.Fatalf("byte %d +%d: mutated manifest parses and verifies", i, delta)
+			if err := reject(got); err == nil {
+				t.Fatalf("byte %d +%d: mutated encoding parses and is accepted", i, delta)
 			}
 		}
 	}
 	for n := range enc {
-		if _, err := ParseManifest(enc[:n]); err == nil {
-			t.Fatalf("truncation to %d bytes parses", n)
+		if _, err := parse(enc[:n]); !errors.Is(err, sentinel) {
+			t.Fatalf("truncation to %d bytes: %v, want %v", n, err, sentinel)
 		}
 	}
-	if _, err := ParseManifest(append(bytes.Clone(enc), 0)); err == nil {
-		t.Fatal("trailing byte parses")
+	if _, err := parse(append(bytes.Clone(enc), 0)); !errors.Is(err, sentinel) {
+		t.Fatalf("trailing byte: %v, want %v", err, sentinel)
 	}
 }
 
