@@ -76,6 +76,22 @@ func TestParseArgs(t *testing.T) {
 			t.Errorf("parseCheckpointID: %v", err)
 		}
 	})
+	t.Run("hex32", func(t *testing.T) {
+		h := strings.Repeat("cd", 32)
+		for _, ok := range []string{h, "0x" + h, " " + h + "\n"} {
+			if got, err := parseHex32("hash", ok); err != nil || got[0] != 0xcd || got[31] != 0xcd {
+				t.Errorf("parseHex32(%q) = %x, %v", ok, got, err)
+			}
+		}
+		for _, bad := range []string{"", "cd", h + "cd", "zz" + h[2:]} {
+			if _, err := parseHex32("proof ID", bad); err == nil || !strings.Contains(err.Error(), "proof ID") {
+				t.Errorf("parseHex32(%q) = %v", bad, err)
+			}
+		}
+		if ids, err := parseProofIDs([]string{strings.Repeat("02", 32), strings.Repeat("01", 32)}); err != nil || len(ids) != 2 || ids[0][0] != 1 {
+			t.Errorf("parseProofIDs: %x, %v", ids, err)
+		}
+	})
 	t.Run("pin targets", func(t *testing.T) {
 		dir := t.TempDir()
 		ref := objects.Ref{ID: dataset.ID{1}, Height: 5, Commitment: make([]byte, 32)}

@@ -216,6 +216,16 @@ func parseIDArg(what, s string) (dataset.ID, error) {
 	return ref.ID, nil
 }
 
+// parseHex32 reads 32 bytes written as 64 hex digits (surrounding space
+// and a 0x prefix allowed); what names the value in the failure.
+func parseHex32(what, s string) ([32]byte, error) {
+	b, err := hex.DecodeString(strings.TrimPrefix(strings.TrimSpace(s), "0x"))
+	if err != nil || len(b) != 32 {
+		return [32]byte{}, fmt.Errorf("%s %q is not 64 hex digits", what, s)
+	}
+	return [32]byte(b), nil
+}
+
 // parseStepRanges reads "a-b,c,…" into increasing, disjoint ranges.
 func parseStepRanges(s string) ([]dataset.StepRange, error) {
 	if s == "" {
@@ -244,11 +254,11 @@ func parseStepRanges(s string) ([]dataset.StepRange, error) {
 func parseProofIDs(ss []string) ([][32]byte, error) {
 	var out [][32]byte
 	for _, s := range ss {
-		b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
-		if err != nil || len(b) != 32 {
-			return nil, fmt.Errorf("proof ID %q is not 64 hex digits", s)
+		id, err := parseHex32("proof ID", s)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, [32]byte(b))
+		out = append(out, id)
 	}
 	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i][:], out[j][:]) < 0 })
 	return out, nil

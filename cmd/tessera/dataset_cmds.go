@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -43,11 +42,11 @@ submits only the pages that are missing.`,
 			meta := &dataset.Manifest{Name: name, Version: version, License: license, RecordFormat: format, Transform: transform,
 				Source: dataset.Source{URI: srcURI, Revision: srcRev}}
 			if srcSHA != "" {
-				b, err := hex.DecodeString(srcSHA)
-				if err != nil || len(b) != sha256.Size {
-					return fmt.Errorf("--source-sha256 %q is not 64 hex digits", srcSHA)
+				h, err := parseHex32("--source-sha256", srcSHA)
+				if err != nil {
+					return err
 				}
-				meta.Source.SHA256 = [sha256.Size]byte(b)
+				meta.Source.SHA256 = h
 			}
 			for _, p := range parents {
 				id, err := parseIDArg("parent dataset", p)

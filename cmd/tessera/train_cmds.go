@@ -3,14 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -43,24 +41,6 @@ func trainFields(path string) ([]string, error) {
 		out = append(out, sc.Text())
 	}
 	return out, sc.Err()
-}
-
-func trainParseKey(s string) (ed25519.PublicKey, error) {
-	b, err := hex.DecodeString(strings.TrimPrefix(strings.TrimSpace(s), "0x"))
-	if err != nil || len(b) != ed25519.PublicKeySize {
-		return nil, fmt.Errorf("worker %q is not a %d-byte hex ed25519 public key", s, ed25519.PublicKeySize)
-	}
-	return b, nil
-}
-
-func trainParseHash(s string) ([32]byte, error) {
-	var h [32]byte
-	b, err := hex.DecodeString(strings.TrimPrefix(strings.TrimSpace(s), "0x"))
-	if err != nil || len(b) != len(h) {
-		return h, fmt.Errorf("%q is not a 32-byte hex hash", s)
-	}
-	copy(h[:], b)
-	return h, nil
 }
 
 func trainKeyCmd() *cobra.Command {
@@ -106,11 +86,11 @@ func trainDeclareCmd(f *clientFlags) *cobra.Command {
 			}
 			spec := objects.RunSpec{PagesPerStep: pagesPerStep, SeedDelay: seedDelay, Replication: replication, StartHeight: start}
 			for _, w := range workers {
-				k, err := trainParseKey(w)
+				k, err := parseHex32("worker ed25519 public key", w)
 				if err != nil {
 					return err
 				}
-				spec.Workers = append(spec.Workers, k)
+				spec.Workers = append(spec.Workers, k[:])
 			}
 			ctx, c, done, err := f.dial(cmd)
 			if err != nil {
@@ -256,7 +236,7 @@ func trainProveCmd(f *clientFlags) *cobra.Command {
 				}
 				o.SampleHashes = make([][32]byte, 0, len(fields))
 				for _, s := range fields {
-					h, err := trainParseHash(s)
+					h, err := parseHex32("sample hash", s)
 					if err != nil {
 						return fmt.Errorf("--sample-hashes: %w", err)
 					}
@@ -277,7 +257,7 @@ func trainProveCmd(f *clientFlags) *cobra.Command {
 				}
 			}
 			if parentS != "" {
-				h, err := trainParseHash(parentS)
+				h, err := parseHex32("parent checkpoint ID", parentS)
 				if err != nil {
 					return fmt.Errorf("--parent: %w", err)
 				}
