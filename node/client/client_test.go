@@ -77,6 +77,9 @@ func TestLoader(t *testing.T) {
 	if _, err := wrong.Blob(ctx, h, ns, b.Commitment()); !errors.Is(err, client.ErrUnverified) {
 		t.Fatalf("blob under a header of an unknown producer: %v", err)
 	}
+	if _, _, err := objects.Get(ctx, wrong, *mrefFor(t, ctx, c)); !errors.Is(err, client.ErrUnverified) {
+		t.Fatalf("object read under headers of an unknown producer: %v", err)
+	}
 	if _, err := client.Dial(ctx, url, client.Options{Producer: other}); err == nil {
 		t.Fatal("a producer key without a chain ID was accepted")
 	}
@@ -151,4 +154,16 @@ func TestLoader(t *testing.T) {
 			t.Fatalf("step %d: verify: %+v, %v", step, res, err)
 		}
 	}
+}
+
+// mrefFor publishes a small object and returns its manifest reference.
+func mrefFor(t *testing.T, ctx context.Context, c *client.Client) *objects.Ref {
+	t.Helper()
+	data := bytes.Repeat([]byte("object"), 1000)
+	ref, err := objects.Put(ctx, c, []byte("client/object"), bytes.NewReader(data), int64(len(data)),
+		objects.Options{PageSize: 2048, Key: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{5}, 32))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
 }

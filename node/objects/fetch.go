@@ -14,6 +14,7 @@ import (
 	"github.com/tessera-da/tessera/blob/dataset"
 	"github.com/tessera-da/tessera/nmt/merkle"
 	"github.com/tessera-da/tessera/node/api"
+	"github.com/tessera-da/tessera/node/header"
 	"github.com/tessera-da/tessera/node/rpc"
 	"github.com/tessera-da/tessera/share"
 )
@@ -127,9 +128,24 @@ func memo[K comparable, T any](ctx context.Context, mu *sync.Mutex, m map[K]*onc
 	}
 }
 
+// HeaderSource gives headers its owner has verified. A Caller that is
+// also a HeaderSource (node/client's Client, which checks headers against
+// the producer's key) supplies every data root a read checks against;
+// from any other Caller headers are taken from the node as served.
+type HeaderSource interface {
+	Header(ctx context.Context, height uint64) (*header.Header, error)
+}
+
 // dataRoot returns the data root of the header at height (fetched once).
 func (f *fetcher) dataRoot(ctx context.Context, height uint64) ([32]byte, error) {
 	return memo(ctx, &f.mu, f.roots, height, func() ([32]byte, error) {
+		if hs, ok := f.c.(HeaderSource); ok {
+			h, err := hs.Header(ctx, height)
+			if err != nil {
+				return [32]byte{}, fmt.Errorf("header %d: %w", height, err)
+			}
+			return [32]byte(h.DataRoot), nil
+		}
 		var eh api.ExtendedHeader
 		if err := f.c.Call(ctx, "header.GetByHeight", &eh, height); err != nil {
 			return [32]byte{}, fmt.Errorf("header %d: %w", height, err)
