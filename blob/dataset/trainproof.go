@@ -335,6 +335,20 @@ func (p *TrainingProof) appendBody(b []byte) []byte {
 // signs trainingProofContext ‖ ID.
 func (p *TrainingProof) ID() ([32]byte, error) { return recordID(p.validate, p.appendBody) }
 
+// Sign signs the proof's ID (with its domain-separation prefix) with key,
+// which must be the key of p.Worker for the proof to verify. It fails when
+// the proof is malformed.
+func (p *TrainingProof) Sign(key ed25519.PrivateKey) error {
+	if len(key) != ed25519.PrivateKeySize {
+		return fmt.Errorf("%w: signing key of %d bytes", ErrInvalidTrainingProof, len(key))
+	}
+	if err := p.validate(); err != nil {
+		return err
+	}
+	p.Signature = ed25519.Sign(key, p.signingMessage())
+	return nil
+}
+
 // signingMessage is trainingProofContext ‖ ID (p valid).
 func (p *TrainingProof) signingMessage() []byte {
 	return trainingProofSigner.message(sha256.Sum256(p.appendBody(nil)))

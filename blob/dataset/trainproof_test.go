@@ -863,3 +863,26 @@ func TestTrainingProofHoldout(t *testing.T) {
 		t.Fatal("a proof verified against a page root without the manifest's holdout")
 	}
 }
+
+// TestTrainingProofSign: Sign with the worker's key gives a proof that
+// verifies; another key's signature does not; a bad key is refused.
+func TestTrainingProofSign(t *testing.T) {
+	fx := newProofFixture(t, 1)
+	p, _ := fx.prove(t, 0)
+	p.Signature = nil
+	if err := p.Sign(fx.privs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := fx.verify(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Sign(fx.privs[1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := fx.verify(p); FailedCheck(err) != CheckSignature {
+		t.Fatalf("signed by another worker: %v", err)
+	}
+	if err := p.Sign(fx.privs[0][:10]); !errors.Is(err, ErrInvalidTrainingProof) {
+		t.Fatalf("short key: %v", err)
+	}
+}

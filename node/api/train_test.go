@@ -327,11 +327,9 @@ func TestTrainVerify(t *testing.T) {
 // resign signs q with key after a change and encodes it.
 func resign(t testing.TB, q *dataset.TrainingProof, key ed25519.PrivateKey) []byte {
 	t.Helper()
-	id, err := q.ID()
-	if err != nil {
+	if err := q.Sign(key); err != nil {
 		t.Fatal(err)
 	}
-	q.Signature = ed25519.Sign(key, append([]byte("tessera/dataset/training-proof/v1\x00"), id[:]...))
 	b, err := q.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)

@@ -252,11 +252,9 @@ func TestTrainEndToEnd(t *testing.T) {
 // anything for a forgery) and encodes it.
 func resignProof(t *testing.T, q *dataset.TrainingProof, key ed25519.PrivateKey) []byte {
 	t.Helper()
-	id, err := q.ID()
-	if err != nil {
+	if err := q.Sign(key); err != nil {
 		t.Fatal(err)
 	}
-	q.Signature = ed25519.Sign(key, append([]byte("tessera/dataset/training-proof/v1\x00"), id[:]...))
 	b, err := q.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
